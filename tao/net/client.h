@@ -1,0 +1,102 @@
+// Client: one outgoing connection with the same callbacks as Server, and
+// optional reconnection with exponential backoff and jitter.
+//
+//   tao::ClientOptions options;
+//   options.reconnect.enabled = true;
+//   tao::Client client(options);
+//   client.OnData([](tao::Connection& c, tao::Buffer& in) { ... });
+//   client.OnConnectFailed([](const absl::Status& s, bool will_retry) {});
+//   absl::Status connecting = client.Connect("127.0.0.1:12345");
+//   ...
+//   client.Send("hello");
+//   client.Stop();
+//
+// The client runs its own I/O loop thread. With reconnection enabled, a
+// failed attempt or a lost connection schedules another attempt; OnConnect
+// runs for each new connection and OnClose for each lost one.
+//
+// Thread safety: set callbacks before Connect (not thread safe). Connect,
+// Stop from a controlling thread (Stop never from the client's own loop).
+// connection(), Send and the accessors are safe from any thread.
+#ifndef TAO_NET_CLIENT_H_
+#define TAO_NET_CLIENT_H_
+
+#include <atomic>
+#include <functional>
+#include <memory>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "tao/net/callbacks.h"
+#include "tao/net/connection.h"
+#include "tao/net/options.h"
+
+namespace tao {
+
+class Connector;
+class EventLoop;
+class EventLoopThread;
+
+class Client {
+ public:
+  // A connect attempt failed; `will_retry` says whether another follows.
+  using ConnectFailedCallback =
+      std::function<void(const absl::Status& error, bool will_retry)>;
+
+  explicit Client(ClientOptions options = {});
+  ~Client();  // Stop()
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // --- Callbacks (before Connect) ---
+  void OnConnect(ConnectCallback cb) { handlers_->on_connect = std::move(cb); }
+  void OnClose(CloseCallback cb) { handlers_->on_close = std::move(cb); }
+  void OnError(ErrorCallback cb) { handlers_->on_error = std::move(cb); }
+  void OnData(DataCallback cb) { handlers_->on_data = std::move(cb); }
+  void OnHighWaterMark(HighWaterMarkCallback cb) {
+    handlers_->on_high_water_mark = std::move(cb);
+  }
+  void OnLowWaterMark(LowWaterMarkCallback cb) {
+    handlers_->on_low_water_mark = std::move(cb);
+  }
+  void OnConnectFailed(ConnectFailedCallback cb) {
+    on_connect_failed_ = std::move(cb);
+  }
+
+  // Starts connecting; the outcome arrives through OnConnect or
+  // OnConnectFailed. INVALID_ARGUMENT for a bad address,
+  // FAILED_PRECONDITION when called twice.
+  absl::Status Connect(absl::string_view address);
+
+  // The current connection, or nullptr.
+  ConnectionPtr connection() const;
+  // Sends on the current connection; UNAVAILABLE when there is none.
+  absl::Status Send(absl::string_view bytes);
+
+  // Stops reconnecting, shuts the connection down gracefully (bounded by
+  // ConnectionOptions::linger) and joins the loop thread. Idempotent.
+  void Stop();
+
+  EventLoop* loop() const;
+
+ private:
+  void HandleConnected(Socket socket);
+  void HandleClosed(Connection& connection);
+
+  const ClientOptions options_;
+  const std::shared_ptr<Connection::Handlers> handlers_;
+  ConnectFailedCallback on_connect_failed_;
+  std::unique_ptr<EventLoopThread> loop_thread_;
+  std::shared_ptr<Connector> connector_;
+  std::atomic<uint64_t> next_id_{1};
+
+  mutable absl::Mutex mu_;
+  ConnectionPtr connection_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace tao
+
+#endif  // TAO_NET_CLIENT_H_

@@ -1,0 +1,468 @@
+#include "tao/net/connection.h"
+
+#include <sys/uio.h>
+
+#include <chrono>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "tao/base/logging.h"
+#include "tao/net/channel.h"
+#include "tao/net/event_loop.h"
+
+namespace tao {
+namespace {
+
+// Chunks gathered into one sendmsg. With ~4 KiB Cord flats this is up to
+// 256 KiB per syscall.
+constexpr int kMaxIovecs = 64;
+
+int64_t ToNanos(MonoTime t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             t.time_since_epoch())
+      .count();
+}
+
+MonoTime FromNanos(int64_t ns) {
+  return MonoTime(std::chrono::duration_cast<MonoTime::duration>(
+      std::chrono::nanoseconds(ns)));
+}
+
+}  // namespace
+
+Connection::Connection(EventLoop* loop, uint64_t id,
+                       std::unique_ptr<Transport> transport,
+                       InetAddress local_address, InetAddress peer_address,
+                       const ConnectionOptions& options,
+                       std::shared_ptr<const Handlers> handlers,
+                       std::shared_ptr<OutputBudget> budget,
+                       ClosedHook closed_hook)
+    : loop_(loop),
+      id_(id),
+      transport_(std::move(transport)),
+      local_address_(std::move(local_address)),
+      peer_address_(std::move(peer_address)),
+      options_(options),
+      handlers_(std::move(handlers)),
+      budget_(std::move(budget)),
+      closed_hook_(std::move(closed_hook)),
+      name_(absl::StrCat(peer_address_.ToString(), "#", id)) {
+  const int64_t now = ToNanos(loop_->Now());
+  last_read_ns_.store(now, kRelaxed);
+  last_write_ns_.store(now, kRelaxed);
+}
+
+Connection::~Connection() {
+  TAO_DCHECK(state() == State::kClosed || !established_)
+      << "connection " << id_ << " destroyed while open";
+  if (channel_ != nullptr && channel_->registered()) channel_->Remove();
+  ReleaseBytes(queued_bytes_.load(kRelaxed));
+}
+
+std::string Connection::name() const {
+  absl::MutexLock lock(&mu_);
+  return name_;
+}
+
+void Connection::set_name(std::string name) {
+  absl::MutexLock lock(&mu_);
+  name_ = std::move(name);
+}
+
+absl::Status Connection::close_reason() const {
+  absl::MutexLock lock(&mu_);
+  return close_reason_;
+}
+
+MonoTime Connection::last_read_time() const {
+  return FromNanos(last_read_ns_.load(kRelaxed));
+}
+
+MonoTime Connection::last_write_time() const {
+  return FromNanos(last_write_ns_.load(kRelaxed));
+}
+
+// ---------------------------------------------------------------------------
+// Establishing
+
+void Connection::Establish() {
+  loop_->AssertInLoopThread();
+  TAO_DCHECK(state() == State::kConnecting);
+  channel_ = std::make_unique<Channel>(loop_, transport_->fd());
+  channel_->SetReadCallback([this] { HandleRead(); });
+  channel_->SetWriteCallback([this] { HandleWrite(); });
+  channel_->SetCloseCallback([this] { HandleHangUp(); });
+  channel_->SetErrorCallback([this] { HandleSocketError(); });
+  channel_->Tie(shared_from_this());
+  SetState(State::kConnected);
+  established_ = true;
+  if (handlers_->on_connect && !handlers_->on_connect(*this)) {
+    CloseInLoop(absl::CancelledError("refused by OnConnect"),
+                /*report_error=*/false);
+    return;
+  }
+  if (state() == State::kClosed) return;  // closed inside OnConnect
+  UpdateReading();
+  // Output sent from inside OnConnect is flushed at the end of this event.
+  if (!output_.empty()) ScheduleFlush();
+}
+
+// ---------------------------------------------------------------------------
+// Sending
+
+absl::Status Connection::Send(absl::string_view bytes) {
+  return SendImpl(bytes);
+}
+
+absl::Status Connection::Send(const absl::Cord& bytes) {
+  return SendImpl(bytes);
+}
+
+template <typename Bytes>
+absl::Status Connection::SendImpl(const Bytes& bytes) {
+  const State state = this->state();
+  if (state != State::kConnected && state != State::kConnecting) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("connection ", id_, " is ",
+                     state == State::kClosed ? "closed" : "shutting down"));
+  }
+  const size_t n = bytes.size();
+  if (n == 0) return absl::OkStatus();
+  if (!Reserve(n)) return Overflow(n);
+  if (loop_->IsInLoopThread()) {
+    output_.Append(bytes);
+    CheckHighWaterMark();
+    ScheduleFlush();
+    return absl::OkStatus();
+  }
+  bool queue_drain;
+  {
+    absl::MutexLock lock(&pending_mu_);
+    pending_.Append(bytes);
+    queue_drain = !drain_queued_;
+    drain_queued_ = true;
+  }
+  if (queue_drain) {
+    loop_->QueueInLoop([self = shared_from_this()] { self->DrainPending(); });
+  }
+  return absl::OkStatus();
+}
+
+bool Connection::Reserve(size_t n) {
+  const size_t before = queued_bytes_.fetch_add(n, kRelaxed);
+  if (before + n > options_.max_output_bytes) {
+    queued_bytes_.fetch_sub(n, kRelaxed);
+    return false;
+  }
+  if (budget_ != nullptr && !budget_->TryCharge(n)) {
+    queued_bytes_.fetch_sub(n, kRelaxed);
+    return false;
+  }
+  return true;
+}
+
+void Connection::ReleaseBytes(size_t n) {
+  if (n == 0) return;
+  queued_bytes_.fetch_sub(n, kRelaxed);
+  if (budget_ != nullptr) budget_->Release(n);
+}
+
+absl::Status Connection::Overflow(size_t n) {
+  const bool budget_full =
+      budget_ != nullptr && n > budget_->limit() - budget_->used();
+  absl::Status status = absl::ResourceExhaustedError(absl::StrCat(
+      "connection ", id_, ": sending ", n, " bytes would exceed ",
+      budget_full ? absl::StrCat("the server-wide output budget of ",
+                                 budget_->limit())
+                  : absl::StrCat("its output cap of ", options_.max_output_bytes),
+      " bytes (", queued_bytes_.load(kRelaxed), " queued; peer not reading?)"));
+  if (options_.overflow_policy == OverflowPolicy::kDropNewest) {
+    dropped_sends_.fetch_add(1, kRelaxed);
+    return status;
+  }
+  // Never close inline: Send may be running inside this connection's
+  // handler.
+  loop_->QueueInLoop([self = shared_from_this(), status] {
+    self->CloseInLoop(status, /*report_error=*/true);
+  });
+  return status;
+}
+
+void Connection::ScheduleFlush() {
+  if (channel_ == nullptr || channel_->IsWriting()) return;  // EPOLLOUT will
+  if (in_read_handler_) {
+    flush_after_read_ = true;
+  } else if (!flush_queued_) {
+    flush_queued_ = true;
+    loop_->QueueInLoop([self = shared_from_this()] {
+      self->flush_queued_ = false;
+      self->FlushOutput();
+    });
+  }
+}
+
+void Connection::DrainPending() {
+  absl::Cord pending;
+  {
+    absl::MutexLock lock(&pending_mu_);
+    pending.swap(pending_);
+    drain_queued_ = false;
+  }
+  if (state() == State::kClosed) {
+    ReleaseBytes(pending.size());
+    return;
+  }
+  output_.Append(std::move(pending));
+  CheckHighWaterMark();
+  if (channel_ != nullptr && !channel_->IsWriting()) FlushOutput();
+}
+
+void Connection::FlushOutput() {
+  if (state() == State::kClosed || channel_ == nullptr) return;
+  while (!output_.empty()) {
+    struct iovec iov[kMaxIovecs];
+    int count = 0;
+    size_t offered = 0;
+    for (absl::string_view chunk : output_.Chunks()) {
+      iov[count].iov_base = const_cast<char*>(chunk.data());
+      iov[count].iov_len = chunk.size();
+      offered += chunk.size();
+      if (++count == kMaxIovecs) break;
+    }
+    absl::StatusOr<size_t> written =
+        transport_->Write(absl::MakeConstSpan(iov, count));
+    if (!written.ok()) {
+      CloseInLoop(written.status(), /*report_error=*/true);
+      return;
+    }
+    if (*written == 0) break;
+    output_.RemovePrefix(*written);
+    ReleaseBytes(*written);
+    bytes_written_.fetch_add(*written, kRelaxed);
+    last_write_ns_.store(ToNanos(loop_->Now()), kRelaxed);
+    if (*written < offered) break;  // the socket is full
+  }
+  if (output_.empty()) {
+    if (channel_->IsWriting()) channel_->DisableWriting();
+    CheckLowWaterMark();
+    if (state() == State::kDisconnecting) FinishShutdown();
+  } else {
+    if (!channel_->IsWriting()) channel_->EnableWriting();
+  }
+}
+
+void Connection::CheckHighWaterMark() {
+  const size_t queued = queued_bytes_.load(kRelaxed);
+  if (above_high_water_ || queued <= options_.high_water_mark) return;
+  above_high_water_ = true;
+  if (options_.overflow_policy == OverflowPolicy::kPauseReading) {
+    paused_by_backpressure_ = true;
+    UpdateReading();
+  }
+  if (handlers_->on_high_water_mark) {
+    handlers_->on_high_water_mark(*this, queued);
+  }
+}
+
+void Connection::CheckLowWaterMark() {
+  const size_t queued = queued_bytes_.load(kRelaxed);
+  if (!above_high_water_ || queued > options_.low_water_mark) return;
+  above_high_water_ = false;
+  if (paused_by_backpressure_) {
+    paused_by_backpressure_ = false;
+    UpdateReading();
+  }
+  if (handlers_->on_low_water_mark) handlers_->on_low_water_mark(*this, queued);
+}
+
+// ---------------------------------------------------------------------------
+// Reading
+
+void Connection::HandleRead() {
+  absl::StatusOr<Transport::ReadResult> result = transport_->Read(input_);
+  if (!result.ok()) {
+    CloseInLoop(result.status(), /*report_error=*/true);
+    return;
+  }
+  if (result->bytes > 0) {
+    bytes_read_.fetch_add(result->bytes, kRelaxed);
+    last_read_ns_.store(ToNanos(loop_->Now()), kRelaxed);
+    in_read_handler_ = true;
+    if (handlers_->on_data) {
+      handlers_->on_data(*this, input_);
+    } else {
+      input_.RetrieveAll();
+    }
+    in_read_handler_ = false;
+    if (state() == State::kClosed) return;
+    if (flush_after_read_) {
+      flush_after_read_ = false;
+      FlushOutput();
+      if (state() == State::kClosed) return;
+    }
+  }
+  if (result->eof) HandlePeerEof();
+}
+
+void Connection::HandlePeerEof() {
+  peer_eof_ = true;
+  UpdateReading();
+  DrainPending();
+  if (state() == State::kClosed) return;
+  if (output_.empty()) {
+    CloseInLoop(absl::OkStatus(), /*report_error=*/false);
+    return;
+  }
+  // The peer may only have half-closed: deliver what is queued, then close.
+  if (state() == State::kConnected) {
+    SetState(State::kDisconnecting);
+    StartLingerTimer();
+  }
+}
+
+void Connection::HandleHangUp() {
+  if (output_.empty()) {
+    CloseInLoop(absl::OkStatus(), /*report_error=*/false);
+  } else {
+    CloseInLoop(absl::UnavailableError(absl::StrCat(
+                    "peer hung up with ", output_.size(), " bytes unsent")),
+                /*report_error=*/true);
+  }
+}
+
+void Connection::HandleSocketError() {
+  absl::Status error = transport_->socket().TakeError();
+  if (error.ok()) return;  // spurious
+  CloseInLoop(std::move(error), /*report_error=*/true);
+}
+
+void Connection::UpdateReading() {
+  if (channel_ == nullptr || state() == State::kClosed) return;
+  const bool want =
+      !peer_eof_ && !paused_by_backpressure_ && !paused_by_user_;
+  if (want && !channel_->IsReading()) {
+    channel_->EnableReading();
+  } else if (!want && channel_->IsReading()) {
+    channel_->DisableReading();
+  }
+}
+
+void Connection::PauseReading() {
+  if (state() == State::kClosed) return;
+  loop_->RunInLoop([self = shared_from_this()] {
+    self->paused_by_user_ = true;
+    self->UpdateReading();
+  });
+}
+
+void Connection::ResumeReading() {
+  if (state() == State::kClosed) return;
+  loop_->RunInLoop([self = shared_from_this()] {
+    self->paused_by_user_ = false;
+    self->UpdateReading();
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Closing
+
+void Connection::Shutdown() {
+  if (state() == State::kClosed) return;
+  loop_->RunInLoop([self = shared_from_this()] { self->ShutdownInLoop(); });
+}
+
+void Connection::ShutdownInLoop() {
+  if (state() == State::kConnecting) {
+    CloseInLoop(absl::OkStatus(), /*report_error=*/false);
+    return;
+  }
+  if (state() != State::kConnected) return;
+  // Bytes other threads sent before Shutdown are delivered too.
+  DrainPending();
+  if (state() != State::kConnected) return;
+  SetState(State::kDisconnecting);
+  StartLingerTimer();
+  if (output_.empty()) FinishShutdown();
+}
+
+void Connection::FinishShutdown() {
+  if (peer_eof_) {
+    CloseInLoop(absl::OkStatus(), /*report_error=*/false);
+    return;
+  }
+  if (write_shut_down_) return;
+  write_shut_down_ = true;
+  absl::Status shut = transport_->ShutdownWrite();
+  if (!shut.ok()) CloseInLoop(std::move(shut), /*report_error=*/true);
+  // Otherwise keep reading until the peer's EOF closes the connection (so
+  // close() never discards unread input, which would send RST).
+}
+
+void Connection::StartLingerTimer() {
+  if (linger_timer_.valid()) return;
+  std::weak_ptr<Connection> weak = weak_from_this();
+  linger_timer_ = loop_->RunAfter(options_.linger, [weak] {
+    std::shared_ptr<Connection> self = weak.lock();
+    if (self == nullptr || self->state() == State::kClosed) return;
+    self->linger_timer_ = TimerId{};
+    self->CloseInLoop(
+        absl::DeadlineExceededError(absl::StrCat(
+            "connection ", self->id_, " not closed by the peer within ",
+            absl::FormatDuration(self->options_.linger), " (",
+            self->output_.size(), " bytes unsent)")),
+        /*report_error=*/true);
+  });
+}
+
+void Connection::Close() {
+  if (state() == State::kClosed) return;
+  loop_->RunInLoop([self = shared_from_this()] {
+    self->CloseInLoop(absl::OkStatus(), /*report_error=*/false);
+  });
+}
+
+void Connection::CloseWithError(absl::Status reason) {
+  if (state() == State::kClosed) return;
+  loop_->RunInLoop([self = shared_from_this(), reason = std::move(reason)] {
+    self->CloseInLoop(reason, /*report_error=*/true);
+  });
+}
+
+void Connection::CloseInLoop(absl::Status reason, bool report_error) {
+  loop_->AssertInLoopThread();
+  if (state() == State::kClosed) return;
+  std::shared_ptr<Connection> self = shared_from_this();  // survive the hooks
+  {
+    absl::MutexLock lock(&mu_);
+    close_reason_ = reason;
+  }
+  SetState(State::kClosed);
+  if (linger_timer_.valid()) {
+    loop_->Cancel(linger_timer_);
+    linger_timer_ = TimerId{};
+  }
+  if (channel_ != nullptr) channel_->Remove();
+  transport_->Close();
+
+  ReleaseBytes(output_.size());
+  output_.Clear();
+  {
+    absl::MutexLock lock(&pending_mu_);
+    // A DrainPending may still be queued; it releases what arrives later.
+    const size_t pending = pending_.size();
+    pending_.Clear();
+    queued_bytes_.fetch_sub(pending, kRelaxed);
+    if (budget_ != nullptr) budget_->Release(pending);
+  }
+
+  if (report_error && !reason.ok() && handlers_->on_error) {
+    handlers_->on_error(*this, reason);
+  }
+  if (established_ && handlers_->on_close) handlers_->on_close(*this);
+  if (closed_hook_) closed_hook_(*this);
+  // The channel may still be in this iteration's ready list: keep the
+  // connection (and its channel) alive until the batch is over.
+  loop_->QueueInLoop([self] {});
+}
+
+}  // namespace tao

@@ -1,0 +1,94 @@
+// Options for servers, clients and their connections. Plain structs: set
+// the fields you care about; every default is usable as is.
+#ifndef TAO_NET_OPTIONS_H_
+#define TAO_NET_OPTIONS_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "absl/time/time.h"
+
+namespace tao {
+
+// What happens when a peer does not read and a connection's queued output
+// would exceed ConnectionOptions::max_output_bytes (or the server-wide
+// ServerOptions::max_total_output_bytes).
+enum class OverflowPolicy {
+  // Close the connection with RESOURCE_EXHAUSTED (reported to OnError).
+  kDisconnect,
+  // Refuse the send: Send() returns RESOURCE_EXHAUSTED and the frame is
+  // dropped and counted; the connection stays up.
+  kDropNewest,
+  // Stop reading from the connection while its output is above the high
+  // water mark, so a peer that does not read cannot make us produce more;
+  // resume at the low water mark. Exceeding the hard cap still disconnects.
+  kPauseReading,
+};
+
+struct ConnectionOptions {
+  // --- Backpressure ---
+  // Queued output above which HighWaterMarkCallback runs (and reading pauses
+  // under kPauseReading). Default 4 MiB.
+  size_t high_water_mark = size_t{4} << 20;
+  // Queued output at or below which LowWaterMarkCallback runs after a high
+  // water crossing, and reading resumes. Default 1 MiB.
+  size_t low_water_mark = size_t{1} << 20;
+  // Hard cap on one connection's queued output. Default 64 MiB.
+  size_t max_output_bytes = size_t{64} << 20;
+  OverflowPolicy overflow_policy = OverflowPolicy::kDisconnect;
+
+  // --- Socket ---
+  bool tcp_no_delay = true;
+  bool keep_alive = true;
+
+  // --- Shutdown ---
+  // How long Shutdown()/graceful close may wait for queued output to drain
+  // and the peer to close before the connection is closed forcibly.
+  absl::Duration linger = absl::Seconds(5);
+};
+
+// How a Client retries a failed or lost connection.
+struct ReconnectPolicy {
+  // Off: a failed connect or a lost connection is final.
+  bool enabled = false;
+  // Delay before the first retry; doubled (times `multiplier`) per attempt.
+  absl::Duration initial_backoff = absl::Milliseconds(100);
+  double multiplier = 2.0;
+  // Each delay is scaled by a random factor in [1 - jitter, 1 + jitter], so
+  // many clients do not reconnect in lockstep.
+  double jitter = 0.2;
+  absl::Duration max_backoff = absl::Seconds(30);
+  // Give up after this many consecutive failed attempts (0: never).
+  int max_attempts = 0;
+};
+
+struct ServerOptions {
+  // I/O loops (threads). 0: one per hardware thread.
+  int io_threads = 0;
+  // Accepting: false = one listener on the first loop handing connections
+  // out round-robin; true = one SO_REUSEPORT listener per loop (the kernel
+  // balances).
+  bool reuse_port = false;
+  // Connections beyond this are accepted and closed at once, counted, and
+  // reported in ServerStats::refused_max_connections. 0: no limit.
+  size_t max_connections = 10000;
+  // Connections from one IP address beyond this are refused likewise.
+  // 0: no limit.
+  size_t max_connections_per_ip = 0;
+  // Budget for the queued output of all connections together; a send that
+  // would exceed it is handled by the connection's OverflowPolicy.
+  // Default 1 GiB.
+  size_t max_total_output_bytes = size_t{1} << 30;
+  ConnectionOptions connection;
+};
+
+struct ClientOptions {
+  // Upper bound on a connect attempt.
+  absl::Duration connect_timeout = absl::Seconds(5);
+  ReconnectPolicy reconnect;
+  ConnectionOptions connection;
+};
+
+}  // namespace tao
+
+#endif  // TAO_NET_OPTIONS_H_

@@ -1,0 +1,237 @@
+#include "tao/net/server.h"
+
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "tao/base/logging.h"
+#include "tao/base/status_macros.h"
+#include "tao/net/acceptor.h"
+#include "tao/net/event_loop.h"
+#include "tao/net/event_loop_thread_pool.h"
+#include "tao/net/output_budget.h"
+#include "tao/net/transport.h"
+
+namespace tao {
+namespace {
+
+int ResolveThreads(int requested) {
+  if (requested > 0) return requested;
+  unsigned hardware = std::thread::hardware_concurrency();
+  return hardware > 0 ? static_cast<int>(hardware) : 1;
+}
+
+}  // namespace
+
+Server::Server(ServerOptions options)
+    : options_(std::move(options)),
+      handlers_(std::make_shared<Connection::Handlers>()),
+      budget_(std::make_shared<OutputBudget>(options_.max_total_output_bytes)) {
+}
+
+Server::~Server() {
+  if (started_ && !joined_) {
+    Stop(absl::ZeroDuration());
+    Join();
+  }
+}
+
+absl::Status Server::Listen(absl::string_view address) {
+  if (!listeners_.empty() || started_) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("Listen(\"", address, "\"): the server already listens on ",
+                     listen_address_.ToString()));
+  }
+  TAO_ASSIGN_OR_RETURN(InetAddress parsed, InetAddress::Parse(address));
+  const bool reuse_port = options_.reuse_port && parsed.is_ip();
+  TAO_ASSIGN_OR_RETURN(Socket first, Acceptor::Listen(parsed, reuse_port));
+  TAO_ASSIGN_OR_RETURN(listen_address_, first.LocalAddress());
+  listeners_.push_back(std::move(first));
+  if (reuse_port) {
+    // One listener per loop, all on the port the first one got.
+    for (int i = 1; i < ResolveThreads(options_.io_threads); ++i) {
+      absl::StatusOr<Socket> more = Acceptor::Listen(listen_address_, true);
+      if (!more.ok()) {
+        listeners_.clear();
+        return more.status();
+      }
+      listeners_.push_back(*std::move(more));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Server::Start() {
+  if (started_) return absl::FailedPreconditionError("server already started");
+  if (listeners_.empty()) {
+    return absl::FailedPreconditionError("Start() before a successful Listen()");
+  }
+  started_ = true;
+  loops_ = std::make_unique<EventLoopThreadPool>(
+      ResolveThreads(options_.io_threads));
+  loops_->Start();
+  for (size_t i = 0; i < listeners_.size(); ++i) {
+    EventLoop* loop = loops_->loop(i % loops_->size());
+    auto acceptor = std::make_unique<Acceptor>(loop, std::move(listeners_[i]));
+    Acceptor* raw = acceptor.get();
+    acceptors_.push_back(std::move(acceptor));
+    loop->RunInLoop([this, raw, loop] {
+      raw->Start([this, loop](Socket socket, const InetAddress& peer) {
+        HandleNewConnection(loop, std::move(socket), peer);
+      });
+    });
+  }
+  listeners_.clear();
+  TAO_LOG(INFO) << "listening on " << listen_address_.ToString() << " with "
+                << loops_->size() << " I/O loop(s)";
+  return absl::OkStatus();
+}
+
+absl::Status Server::Run() {
+  TAO_RETURN_IF_ERROR(Start());
+  Join();
+  return absl::OkStatus();
+}
+
+void Server::HandleNewConnection(EventLoop* accept_loop, Socket socket,
+                                 const InetAddress& peer) {
+  const bool is_ip = peer.is_ip();
+  const std::string ip = is_ip ? peer.host() : std::string();
+  ConnectionPtr connection;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;  // the socket closes
+    if (options_.max_connections > 0 &&
+        open_count_.load(std::memory_order_relaxed) >=
+            options_.max_connections) {
+      refused_max_connections_.fetch_add(1, std::memory_order_relaxed);
+      TAO_LOG(WARNING) << "refused " << peer.ToString() << ": "
+                       << options_.max_connections
+                       << " connections open (max_connections)";
+      return;
+    }
+    if (options_.max_connections_per_ip > 0 && is_ip) {
+      size_t& count = per_ip_[ip];
+      if (count >= options_.max_connections_per_ip) {
+        refused_per_ip_.fetch_add(1, std::memory_order_relaxed);
+        TAO_LOG(WARNING) << "refused " << peer.ToString() << ": " << count
+                         << " connections open from " << ip
+                         << " (max_connections_per_ip)";
+        return;
+      }
+      ++count;
+    }
+    open_count_.fetch_add(1, std::memory_order_relaxed);
+    accepted_.fetch_add(1, std::memory_order_relaxed);
+
+    if (is_ip) {
+      if (options_.connection.tcp_no_delay) (void)socket.SetTcpNoDelay(true);
+      if (options_.connection.keep_alive) (void)socket.SetKeepAlive(true);
+    }
+    absl::StatusOr<InetAddress> local = socket.LocalAddress();
+    EventLoop* loop = options_.reuse_port ? accept_loop : loops_->GetNextLoop();
+    const uint64_t id = next_id_.fetch_add(1, std::memory_order_relaxed);
+    connection = std::make_shared<Connection>(
+        loop, id, std::make_unique<TcpTransport>(std::move(socket)),
+        local.ok() ? *local : listen_address_, peer, options_.connection,
+        handlers_, budget_,
+        [this](Connection& closed) { HandleConnectionClosed(closed); });
+    connections_.Insert(id, connection);
+  }
+  connection->loop()->RunInLoop(
+      [connection] { connection->Establish(); });
+}
+
+void Server::HandleConnectionClosed(Connection& connection) {
+  if (!connection.close_reason().ok()) {
+    closed_with_error_.fetch_add(1, std::memory_order_relaxed);
+  }
+  connections_.Erase(connection.id());
+  absl::MutexLock lock(&mu_);
+  if (options_.max_connections_per_ip > 0 && connection.peer_address().is_ip()) {
+    auto it = per_ip_.find(connection.peer_address().host());
+    if (it != per_ip_.end() && --it->second == 0) per_ip_.erase(it);
+  }
+  // Decremented under mu_ so that Join's Await sees it.
+  open_count_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void Server::Stop(absl::Duration grace) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  if (!started_) return;
+  for (size_t i = 0; i < acceptors_.size(); ++i) {
+    Acceptor* acceptor = acceptors_[i].get();
+    loops_->loop(i % loops_->size())->RunInLoop([acceptor] {
+      acceptor->Stop();
+    });
+  }
+  // Admission happens under mu_, so every admitted connection is here.
+  for (const ConnectionPtr& connection : connections_.Values()) {
+    connection->Shutdown();
+  }
+  loops_->loop(0)->RunAfter(grace, [this] {
+    for (const ConnectionPtr& connection : connections_.Values()) {
+      if (connection->state() != Connection::State::kClosed) {
+        connection->CloseWithError(absl::DeadlineExceededError(
+            "server shutdown grace period expired"));
+      }
+    }
+  });
+}
+
+void Server::Join() {
+  if (!started_ || joined_) return;
+  for (EventLoop* loop : loops_->loops()) {
+    TAO_CHECK(!loop->IsInLoopThread())
+        << "Server::Join from one of the server's own I/O loops";
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    auto drained = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return stopping_ && open_count_.load(std::memory_order_relaxed) == 0;
+    };
+    mu_.Await(absl::Condition(&drained));
+  }
+  loops_->Stop();
+  joined_ = true;
+}
+
+ConnectionPtr Server::Find(uint64_t id) const {
+  return connections_.Find(id).value_or(nullptr);
+}
+
+size_t Server::Broadcast(const absl::Cord& bytes) {
+  size_t accepted = 0;
+  for (const ConnectionPtr& connection : connections_.Values()) {
+    if (connection->Send(bytes).ok()) ++accepted;
+  }
+  return accepted;
+}
+
+absl::Status Server::Unicast(uint64_t id, const absl::Cord& bytes) {
+  ConnectionPtr connection = Find(id);
+  if (connection == nullptr) {
+    return absl::NotFoundError(absl::StrCat("no connection with id ", id));
+  }
+  return connection->Send(bytes);
+}
+
+ServerStats Server::stats() const {
+  ServerStats stats;
+  stats.accepted = accepted_.load(std::memory_order_relaxed);
+  stats.refused_max_connections =
+      refused_max_connections_.load(std::memory_order_relaxed);
+  stats.refused_per_ip = refused_per_ip_.load(std::memory_order_relaxed);
+  for (const auto& acceptor : acceptors_) {
+    stats.dropped_fd_limit += acceptor->dropped_for_fd_limit();
+  }
+  stats.closed_with_error = closed_with_error_.load(std::memory_order_relaxed);
+  stats.connections = connections_.size();
+  stats.queued_output_bytes = budget_->used();
+  return stats;
+}
+
+}  // namespace tao

@@ -1,0 +1,570 @@
+// Loopback integration tests for tao::Server: echo of random byte streams
+// over many connections, admission limits, graceful Stop, Broadcast/Unicast,
+// Listen errors, IPv6 and Unix-domain listeners. Every server listens on
+// port 0 and every wait has a timeout (tao/testing/loopback.h).
+#include "tao/net/server.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "tao/net/connection.h"
+#include "tao/net/inet_address.h"
+#include "tao/net/options.h"
+#include "tao/net/socket.h"
+#include "tao/testing/loopback.h"
+
+namespace tao {
+namespace {
+
+using ::tao::testing::Callbacks;
+using ::tao::testing::ConnectionTracker;
+using ::tao::testing::Echo;
+using ::tao::testing::kTimeout;
+using ::tao::testing::kTsan;
+using ::tao::testing::RandomBytes;
+using ::tao::testing::TestPeer;
+using ::tao::testing::TestServer;
+
+// Connects `n` peers to `to`, failing the test on the first error.
+std::vector<TestPeer> ConnectPeers(const InetAddress& to, size_t n) {
+  std::vector<TestPeer> peers;
+  peers.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    absl::StatusOr<TestPeer> peer = TestPeer::Connect(to);
+    EXPECT_TRUE(peer.ok()) << "peer " << i << ": " << peer.status();
+    if (!peer.ok()) break;
+    peers.push_back(*std::move(peer));
+  }
+  return peers;
+}
+
+// Runs a server per test; TearDown stops and joins it and checks that every
+// OnConnect had exactly one OnClose.
+class ServerTest : public ::testing::Test {
+ protected:
+  absl::Status StartServer(Callbacks callbacks,
+                           ServerOptions options = ServerOptions(),
+                           absl::string_view address = "127.0.0.1:0") {
+    server_ = std::make_unique<TestServer>(std::move(options));
+    return server_->Start(std::move(callbacks), address);
+  }
+
+  void TearDown() override {
+    if (server_ == nullptr) return;
+    server_->StopAndJoin();
+    EXPECT_TRUE(server_->tracker().CheckBalanced());
+    EXPECT_EQ(server_->server().connection_count(), 0u);
+  }
+
+  Server& server() { return server_->server(); }
+  ConnectionTracker& tracker() { return server_->tracker(); }
+
+  std::unique_ptr<TestServer> server_;
+};
+
+// ---------------------------------------------------------------------------
+// Echo of random byte streams
+
+struct EchoCase {
+  size_t connections;
+  size_t bytes;  // per connection
+};
+
+std::string SizeName(size_t bytes) {
+  if (bytes >= (1 << 20) && bytes % (1 << 20) == 0) {
+    return absl::StrCat(bytes >> 20, "MiB");
+  }
+  if (bytes >= 1024 && bytes % 1024 == 0) return absl::StrCat(bytes >> 10, "KiB");
+  return absl::StrCat(bytes, "B");
+}
+
+class ServerEchoTest : public ServerTest,
+                       public ::testing::WithParamInterface<EchoCase> {};
+
+TEST_P(ServerEchoTest, EchoesRandomBytesExactly) {
+  const EchoCase c = GetParam();
+  ASSERT_TRUE(testing::EnsureFdLimit(2 * c.connections + 256).ok());
+  ASSERT_TRUE(StartServer({.on_data = Echo()}).ok());
+
+  std::vector<TestPeer> peers = ConnectPeers(server_->address(), c.connections);
+  ASSERT_EQ(peers.size(), c.connections);
+  std::vector<std::string> payloads;
+  payloads.reserve(c.connections);
+  for (size_t i = 0; i < c.connections; ++i) {
+    payloads.push_back(RandomBytes(c.bytes, i + 1));
+  }
+
+  absl::Status echoed = testing::EchoAll(peers, payloads, /*threads=*/4);
+  EXPECT_TRUE(echoed.ok()) << echoed;
+
+  ASSERT_TRUE(tracker().WaitForConnects(c.connections));
+  EXPECT_EQ(server().connection_count(), c.connections);
+  EXPECT_EQ(server().stats().accepted, c.connections);
+  peers.clear();  // orderly close of every peer
+  ASSERT_TRUE(tracker().WaitForSettled(c.connections));
+  EXPECT_EQ(server().connection_count(), 0u);
+  EXPECT_EQ(tracker().errors(), 0u);
+  for (const ConnectionTracker::Record& r : tracker().All()) {
+    EXPECT_TRUE(r.close_reason.ok()) << r.id << ": " << r.close_reason;
+  }
+}
+
+// TSan runs ~10x slower: the heaviest cases shrink there.
+constexpr size_t kBig100 = kTsan ? (256 << 10) : (1 << 20);
+
+INSTANTIATE_TEST_SUITE_P(
+    Sizes, ServerEchoTest,
+    ::testing::Values(EchoCase{1, 1}, EchoCase{1, 1 << 10},
+                      EchoCase{1, 64 << 10}, EchoCase{1, 1 << 20},
+                      EchoCase{1, 16 << 20}, EchoCase{100, 1},
+                      EchoCase{100, 1 << 10}, EchoCase{100, 64 << 10},
+                      EchoCase{100, kBig100}, EchoCase{1000, 1},
+                      EchoCase{1000, 1 << 10}, EchoCase{1000, 4 << 10}),
+    [](const ::testing::TestParamInfo<EchoCase>& info) {
+      return absl::StrCat("Conns", info.param.connections, "x",
+                          SizeName(info.param.bytes));
+    });
+
+// ---------------------------------------------------------------------------
+// Listen / Start errors
+
+TEST(ServerListenTest, BogusAddressIsInvalidArgument) {
+  Server server;
+  absl::Status listening = server.Listen("bogus");
+  EXPECT_EQ(listening.code(), absl::StatusCode::kInvalidArgument) << listening;
+  EXPECT_FALSE(listening.message().empty());
+}
+
+TEST(ServerListenTest, ListenTwiceIsFailedPrecondition) {
+  Server server;
+  ASSERT_TRUE(server.Listen("127.0.0.1:0").ok());
+  absl::Status again = server.Listen("127.0.0.1:0");
+  EXPECT_EQ(again.code(), absl::StatusCode::kFailedPrecondition) << again;
+}
+
+TEST(ServerListenTest, StartWithoutListenIsFailedPrecondition) {
+  Server server;
+  absl::Status started = server.Start();
+  EXPECT_EQ(started.code(), absl::StatusCode::kFailedPrecondition) << started;
+}
+
+TEST(ServerListenTest, StartTwiceIsFailedPrecondition) {
+  Server server;
+  ASSERT_TRUE(server.Listen("127.0.0.1:0").ok());
+  ASSERT_TRUE(server.Start().ok());
+  absl::Status again = server.Start();
+  EXPECT_EQ(again.code(), absl::StatusCode::kFailedPrecondition) << again;
+  server.Stop(absl::ZeroDuration());
+  server.Join();
+}
+
+TEST(ServerListenTest, ListenReportsTheChosenPort) {
+  Server server;
+  ASSERT_TRUE(server.Listen("127.0.0.1:0").ok());
+  EXPECT_EQ(server.listen_address().family(), AF_INET);
+  EXPECT_EQ(server.listen_address().host(), "127.0.0.1");
+  EXPECT_NE(server.listen_address().port(), 0);
+}
+
+TEST(ServerListenTest, DestructorStopsARunningServer) {
+  ConnectionTracker tracker;
+  absl::StatusOr<TestPeer> peer;
+  {
+    Server server;
+    testing::Install(server, tracker, {.on_data = Echo()});
+    ASSERT_TRUE(server.Listen("127.0.0.1:0").ok());
+    ASSERT_TRUE(server.Start().ok());
+    peer = TestPeer::Connect(server.listen_address());
+    ASSERT_TRUE(peer.ok()) << peer.status();
+    ASSERT_TRUE(tracker.WaitForConnects(1));
+  }  // ~Server: Stop(no grace) + Join
+  EXPECT_EQ(tracker.closes(), 1u);
+  EXPECT_TRUE(tracker.CheckBalanced());
+  EXPECT_TRUE(peer->WaitClosed().ok());
+}
+
+// ---------------------------------------------------------------------------
+// IPv6 and Unix-domain listeners
+
+bool Ipv6LoopbackAvailable() {
+  absl::StatusOr<Socket> s = Socket::Create(AF_INET6);
+  return s.ok() && s->Bind(InetAddress::Loopback(0, /*ipv6=*/true)).ok();
+}
+
+TEST_F(ServerTest, EchoesOverIpv6) {
+  if (!Ipv6LoopbackAvailable()) GTEST_SKIP() << "no IPv6 loopback here";
+  absl::Status started = StartServer({.on_data = Echo()}, {}, "[::1]:0");
+  ASSERT_TRUE(started.ok()) << started;
+  EXPECT_EQ(server_->address().family(), AF_INET6);
+  EXPECT_NE(server_->address().port(), 0);
+
+  absl::StatusOr<TestPeer> peer = TestPeer::Connect(server_->address());
+  ASSERT_TRUE(peer.ok()) << peer.status();
+  const std::string payload = RandomBytes(256 << 10, 6);
+  absl::StatusOr<std::string> echoed = peer->Exchange(payload, payload.size());
+  ASSERT_TRUE(echoed.ok()) << echoed.status();
+  EXPECT_TRUE(*echoed == payload);
+  ConnectionPtr conn = tracker().WaitForConnection(0);
+  ASSERT_NE(conn, nullptr);
+  EXPECT_EQ(conn->peer_address().family(), AF_INET6);
+  EXPECT_EQ(conn->peer_address(), peer->local_address());
+}
+
+TEST_F(ServerTest, EchoesOverUnixDomainSocket) {
+  const std::string address = testing::UnixSocketAddress("echo.sock");
+  absl::Status started = StartServer({.on_data = Echo()}, {}, address);
+  ASSERT_TRUE(started.ok()) << started;
+  EXPECT_EQ(server_->address().family(), AF_UNIX);
+  EXPECT_EQ(server_->address().ToString(), address);
+
+  absl::StatusOr<TestPeer> peer = TestPeer::Connect(server_->address());
+  ASSERT_TRUE(peer.ok()) << peer.status();
+  const std::string payload = RandomBytes(1 << 20, 7);
+  absl::StatusOr<std::string> echoed = peer->Exchange(payload, payload.size());
+  ASSERT_TRUE(echoed.ok()) << echoed.status();
+  EXPECT_TRUE(*echoed == payload);
+  peer->Close();
+  ASSERT_TRUE(tracker().WaitForSettled(1));
+  EXPECT_EQ(tracker().errors(), 0u);
+}
+
+// ---------------------------------------------------------------------------
+// Admission: max_connections, max_connections_per_ip, OnConnect refusal
+
+TEST_F(ServerTest, MaxConnectionsRefusesBeyondTheLimit) {
+  ServerOptions options;
+  options.max_connections = 2;
+  ASSERT_TRUE(StartServer({.on_data = Echo()}, options).ok());
+
+  absl::StatusOr<TestPeer> p1 = TestPeer::Connect(server_->address());
+  ASSERT_TRUE(p1.ok()) << p1.status();
+  ASSERT_TRUE(tracker().WaitForConnects(1));
+  absl::StatusOr<TestPeer> p2 = TestPeer::Connect(server_->address());
+  ASSERT_TRUE(p2.ok()) << p2.status();
+  ASSERT_TRUE(tracker().WaitForConnects(2));
+
+  // The third completes the TCP handshake (the kernel accepts it) and is
+  // then closed by the server: an orderly EOF, no OnConnect.
+  absl::StatusOr<TestPeer> p3 = TestPeer::Connect(server_->address());
+  ASSERT_TRUE(p3.ok()) << p3.status();
+  absl::Status refused = p3->ExpectEof();
+  EXPECT_TRUE(refused.ok()) << refused;
+  EXPECT_EQ(server().stats().refused_max_connections, 1u);
+  EXPECT_EQ(tracker().connects(), 2u);
+  EXPECT_EQ(server().connection_count(), 2u);
+
+  // The admitted ones still work.
+  absl::StatusOr<std::string> echoed = p2->Exchange("still here", 10);
+  ASSERT_TRUE(echoed.ok()) << echoed.status();
+  EXPECT_EQ(*echoed, "still here");
+
+  // After one closes, a new one is admitted.
+  p1->Close();
+  ASSERT_TRUE(tracker().WaitForSettled(1));
+  absl::StatusOr<TestPeer> p4 = TestPeer::Connect(server_->address());
+  ASSERT_TRUE(p4.ok()) << p4.status();
+  ASSERT_TRUE(tracker().WaitForConnects(3));
+  echoed = p4->Exchange("admitted", 8);
+  ASSERT_TRUE(echoed.ok()) << echoed.status();
+  EXPECT_EQ(*echoed, "admitted");
+  const ServerStats stats = server().stats();
+  EXPECT_EQ(stats.refused_max_connections, 1u);
+  EXPECT_EQ(stats.accepted, 3u);
+  EXPECT_EQ(stats.connections, 2u);
+}
+
+TEST_F(ServerTest, MaxConnectionsPerIpRefusesBeyondTheLimit) {
+  ServerOptions options;
+  options.max_connections_per_ip = 2;
+  ASSERT_TRUE(StartServer({.on_data = Echo()}, options).ok());
+
+  std::vector<TestPeer> peers = ConnectPeers(server_->address(), 2);
+  ASSERT_EQ(peers.size(), 2u);
+  ASSERT_TRUE(tracker().WaitForConnects(2));
+
+  absl::StatusOr<TestPeer> third = TestPeer::Connect(server_->address());
+  ASSERT_TRUE(third.ok()) << third.status();
+  absl::Status refused = third->ExpectEof();
+  EXPECT_TRUE(refused.ok()) << refused;
+  EXPECT_EQ(server().stats().refused_per_ip, 1u);
+  EXPECT_EQ(server().stats().refused_max_connections, 0u);
+  EXPECT_EQ(tracker().connects(), 2u);
+
+  // Another source address has its own quota (all of 127/8 is loopback on
+  // Linux; skipped where 127.0.0.2 cannot be bound).
+  TestPeer::Options other_ip;
+  other_ip.bind = *InetAddress::Parse("127.0.0.2:0");
+  absl::StatusOr<TestPeer> other =
+      TestPeer::Connect(server_->address(), other_ip);
+  if (other.ok()) {
+    ASSERT_TRUE(tracker().WaitForConnects(3));
+    absl::StatusOr<std::string> echoed = other->Exchange("other ip", 8);
+    ASSERT_TRUE(echoed.ok()) << echoed.status();
+    EXPECT_EQ(*echoed, "other ip");
+  }
+  const size_t admitted = tracker().connects();
+
+  // A slot frees up when one of the first IP's connections closes.
+  peers[0].Close();
+  ASSERT_TRUE(tracker().WaitForSettled(1));
+  absl::StatusOr<TestPeer> again = TestPeer::Connect(server_->address());
+  ASSERT_TRUE(again.ok()) << again.status();
+  ASSERT_TRUE(tracker().WaitForConnects(admitted + 1));
+  absl::StatusOr<std::string> echoed = again->Exchange("again", 5);
+  ASSERT_TRUE(echoed.ok()) << echoed.status();
+  EXPECT_EQ(*echoed, "again");
+  EXPECT_EQ(server().stats().refused_per_ip, 1u);
+}
+
+TEST_F(ServerTest, OnConnectReturningFalseRefusesAndStillRunsOnCloseOnce) {
+  ASSERT_TRUE(StartServer({
+                              .on_connect = [](Connection&) { return false; },
+                              .on_data = Echo(),
+                          })
+                  .ok());
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<TestPeer> peer = TestPeer::Connect(server_->address());
+    ASSERT_TRUE(peer.ok()) << peer.status();
+    absl::Status eof = peer->ExpectEof();
+    EXPECT_TRUE(eof.ok()) << eof;
+  }
+  ASSERT_TRUE(tracker().WaitForSettled(3));
+  EXPECT_EQ(server().connection_count(), 0u);
+  EXPECT_EQ(tracker().closes(), 3u);
+  for (const ConnectionTracker::Record& r : tracker().All()) {
+    EXPECT_TRUE(r.refused) << r.id;
+    EXPECT_EQ(r.closes, 1) << r.id;
+  }
+  EXPECT_TRUE(tracker().CheckBalanced());
+}
+
+// ---------------------------------------------------------------------------
+// Stop
+
+TEST_F(ServerTest, StopDeliversAlreadySentDataThenFin) {
+  constexpr size_t kConnections = 8;
+  const size_t kBytes = kTsan ? (1 << 20) : (4 << 20);
+  ASSERT_TRUE(StartServer({}).ok());
+
+  std::vector<TestPeer> peers = ConnectPeers(server_->address(), kConnections);
+  ASSERT_EQ(peers.size(), kConnections);
+  std::vector<std::string> payloads;
+  for (size_t i = 0; i < kConnections; ++i) {
+    payloads.push_back(RandomBytes(kBytes, 100 + i));
+    ConnectionPtr conn = tracker().WaitForPeer(peers[i].local_address());
+    ASSERT_NE(conn, nullptr);
+    // Sent in chunks from this (non-loop) thread; every Send returned OK
+    // before Stop.
+    for (size_t at = 0; at < kBytes; at += 64 << 10) {
+      absl::Status sent =
+          conn->Send(absl::string_view(payloads[i]).substr(at, 64 << 10));
+      ASSERT_TRUE(sent.ok()) << sent;
+    }
+  }
+
+  server().Stop(absl::Seconds(10));
+  // The peers only start reading now, so most bytes are still queued.
+  std::vector<absl::Status> results(kConnections);
+  std::vector<std::thread> readers;
+  for (size_t i = 0; i < kConnections; ++i) {
+    readers.emplace_back([&, i] {
+      absl::StatusOr<std::string> got = peers[i].ReadExactly(kBytes);
+      if (!got.ok()) {
+        results[i] = got.status();
+      } else if (*got != payloads[i]) {
+        results[i] = absl::DataLossError("bytes differ");
+      } else {
+        results[i] = peers[i].ExpectEof();  // FIN after the data, not RST
+      }
+      peers[i].Close();
+    });
+  }
+  const absl::Time start = absl::Now();
+  server_->StopAndJoin();
+  for (std::thread& t : readers) t.join();
+  for (size_t i = 0; i < kConnections; ++i) {
+    EXPECT_TRUE(results[i].ok()) << "peer " << i << ": " << results[i];
+  }
+  // The peers closed in response, well before the grace expired.
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  EXPECT_EQ(tracker().closes(), kConnections);
+  for (const ConnectionTracker::Record& r : tracker().All()) {
+    EXPECT_TRUE(r.close_reason.ok()) << r.id << ": " << r.close_reason;
+  }
+}
+
+TEST_F(ServerTest, StopClosesAPeerThatNeverClosesAfterTheGrace) {
+  ASSERT_TRUE(StartServer({.on_data = Echo()}).ok());
+  absl::StatusOr<TestPeer> peer = TestPeer::Connect(server_->address());
+  ASSERT_TRUE(peer.ok()) << peer.status();
+  ASSERT_TRUE(tracker().WaitForConnects(1));
+
+  const absl::Duration grace = absl::Milliseconds(200);
+  const absl::Time start = absl::Now();
+  server_->StopAndJoin(grace);
+  const absl::Duration took = absl::Now() - start;
+  // The connection stays open (the peer never closes) until the grace
+  // expires; Join waits for its OnClose.
+  EXPECT_GE(took, grace - absl::Milliseconds(10));
+  EXPECT_LT(took, kTimeout);
+  EXPECT_EQ(tracker().closes(), 1u);
+  EXPECT_TRUE(peer->WaitClosed(absl::Seconds(5)).ok());
+  const ConnectionTracker::Record r = tracker().All().at(0);
+  // Closed forcibly: a timeout, not an orderly close.
+  EXPECT_EQ(r.close_reason.code(), absl::StatusCode::kDeadlineExceeded)
+      << r.close_reason;
+}
+
+TEST_F(ServerTest, StopStopsAccepting) {
+  ASSERT_TRUE(StartServer({.on_data = Echo()}).ok());
+  const InetAddress address = server_->address();
+  server_->StopAndJoin();
+  // Nothing listens any more: refused, or (if the kernel still had the
+  // socket) closed without service.
+  absl::StatusOr<TestPeer> late = TestPeer::Connect(address);
+  if (late.ok()) EXPECT_TRUE(late->WaitClosed().ok());
+  EXPECT_EQ(tracker().connects(), 0u);
+}
+
+// ---------------------------------------------------------------------------
+// Broadcast / Unicast / Find / connection_count
+
+TEST_F(ServerTest, BroadcastUnicastFindAndConnectionCount) {
+  constexpr size_t kPeers = 5;
+  ASSERT_TRUE(StartServer({}).ok());
+  std::vector<TestPeer> peers = ConnectPeers(server_->address(), kPeers);
+  ASSERT_EQ(peers.size(), kPeers);
+  ASSERT_TRUE(tracker().WaitForConnects(kPeers));
+  EXPECT_EQ(server().connection_count(), kPeers);
+
+  std::vector<uint64_t> ids;
+  for (TestPeer& peer : peers) {
+    ConnectionPtr conn = tracker().WaitForPeer(peer.local_address());
+    ASSERT_NE(conn, nullptr);
+    EXPECT_EQ(server().Find(conn->id()), conn);
+    ids.push_back(conn->id());
+  }
+
+  EXPECT_EQ(server().Broadcast(absl::Cord("hello")), kPeers);
+  for (TestPeer& peer : peers) {
+    absl::StatusOr<std::string> got = peer.ReadExactly(5);
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(*got, "hello");
+  }
+
+  // Unicast reaches exactly one connection: the marker broadcast after it
+  // is the next thing every other peer reads.
+  absl::Status unicast = server().Unicast(ids[2], absl::Cord("only-2"));
+  EXPECT_TRUE(unicast.ok()) << unicast;
+  EXPECT_EQ(server().Broadcast(absl::Cord("!")), kPeers);
+  for (size_t i = 0; i < kPeers; ++i) {
+    const std::string want = i == 2 ? "only-2!" : "!";
+    absl::StatusOr<std::string> got = peers[i].ReadExactly(want.size());
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(*got, want) << "peer " << i;
+  }
+
+  // A large broadcast is shared, not copied, and arrives intact everywhere.
+  const absl::Cord big(RandomBytes(1 << 20, 9));
+  EXPECT_EQ(server().Broadcast(big), kPeers);
+  for (TestPeer& peer : peers) {
+    absl::StatusOr<std::string> got = peer.ReadExactly(big.size());
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_TRUE(absl::Cord(*got) == big);
+  }
+
+  uint64_t unknown = 1;
+  for (uint64_t id : ids) unknown = std::max(unknown, id + 1000);
+  absl::Status missing = server().Unicast(unknown, absl::Cord("x"));
+  EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound) << missing;
+  EXPECT_EQ(server().Find(unknown), nullptr);
+
+  // A closed connection disappears from all of them.
+  peers[0].Close();
+  ASSERT_TRUE(tracker().WaitForSettled(1));
+  EXPECT_EQ(server().connection_count(), kPeers - 1);
+  EXPECT_EQ(server().Find(ids[0]), nullptr);
+  missing = server().Unicast(ids[0], absl::Cord("x"));
+  EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound) << missing;
+  EXPECT_EQ(server().Broadcast(absl::Cord("?")), kPeers - 1);
+  for (size_t i = 1; i < kPeers; ++i) {
+    absl::StatusOr<std::string> got = peers[i].ReadExactly(1);
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(*got, "?");
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Garbage and edge cases
+
+TEST_F(ServerTest, ConnectAndCloseImmediatelyLeavesNothingBehind) {
+  const size_t kRounds = kTsan ? 300 : 1000;
+  ASSERT_TRUE(StartServer({.on_data = Echo()}).ok());
+  for (size_t i = 0; i < kRounds; ++i) {
+    absl::StatusOr<TestPeer> peer = TestPeer::Connect(server_->address());
+    ASSERT_TRUE(peer.ok()) << "round " << i << ": " << peer.status();
+    peer->Close();
+  }
+  // The kernel completed every handshake, so the server accepts every one
+  // of them and sees its EOF.
+  ASSERT_TRUE(tracker().WaitForSettled(kRounds))
+      << tracker().settled() << " of " << kRounds << " closed";
+  EXPECT_EQ(server().connection_count(), 0u);
+  EXPECT_EQ(server().stats().connections, 0u);
+  EXPECT_EQ(server().stats().accepted, kRounds);
+  EXPECT_EQ(tracker().connects(), kRounds);
+  EXPECT_TRUE(tracker().CheckBalanced());
+}
+
+TEST_F(ServerTest, FloodOfConnectionsIsAllAccepted) {
+  constexpr size_t kFlood = 500;
+  ASSERT_TRUE(testing::EnsureFdLimit(2 * kFlood + 256).ok());
+  ASSERT_TRUE(StartServer({.on_data = Echo()}).ok());
+
+  // Every connect is started before any is waited for.
+  std::vector<TestPeer> peers;
+  for (size_t i = 0; i < kFlood; ++i) {
+    absl::StatusOr<TestPeer> peer =
+        TestPeer::StartConnect(server_->address(), TestPeer::Options());
+    ASSERT_TRUE(peer.ok()) << peer.status();
+    peers.push_back(*std::move(peer));
+  }
+  for (TestPeer& peer : peers) {
+    absl::Status connected = peer.FinishConnect();
+    ASSERT_TRUE(connected.ok()) << connected;
+  }
+  ASSERT_TRUE(tracker().WaitForConnects(kFlood))
+      << tracker().connects() << " of " << kFlood;
+  EXPECT_EQ(server().connection_count(), kFlood);
+  const ServerStats stats = server().stats();
+  EXPECT_EQ(stats.accepted, kFlood);
+  EXPECT_EQ(stats.refused_max_connections, 0u);
+  EXPECT_EQ(stats.refused_per_ip, 0u);
+  EXPECT_EQ(stats.dropped_fd_limit, 0u);
+
+  // Every one of them is served.
+  std::vector<std::string> payloads;
+  for (size_t i = 0; i < kFlood; ++i) payloads.push_back(RandomBytes(100, i));
+  absl::Status echoed = testing::EchoAll(peers, payloads, /*threads=*/2);
+  EXPECT_TRUE(echoed.ok()) << echoed;
+  peers.clear();
+  ASSERT_TRUE(tracker().WaitForSettled(kFlood));
+  EXPECT_EQ(server().connection_count(), 0u);
+}
+
+}  // namespace
+}  // namespace tao
