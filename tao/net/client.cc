@@ -1,7 +1,10 @@
 #include "tao/net/client.h"
 
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/message.h"
 #include "tao/base/logging.h"
 #include "tao/base/status_macros.h"
+#include "tao/message/dispatcher.h"
 #include "tao/net/connector.h"
 #include "tao/net/event_loop.h"
 #include "tao/net/event_loop_thread_pool.h"
@@ -9,8 +12,12 @@
 
 namespace tao {
 
-Client::Client(ClientOptions options)
+Client::Client(ClientOptions options) : Client(std::move(options), nullptr) {}
+
+Client::Client(ClientOptions options, const Registry* registry)
     : options_(std::move(options)),
+      registry_(registry),
+      codec_(CodecOrDefault(options_.codec)),
       handlers_(std::make_shared<Connection::Handlers>()),
       loop_thread_(std::make_unique<EventLoopThread>()) {}
 
@@ -24,13 +31,32 @@ absl::Status Client::Connect(absl::string_view address) {
         "Client::Connect called twice; use one Client per connection");
   }
   TAO_ASSIGN_OR_RETURN(InetAddress parsed, InetAddress::Parse(address));
+  if (registry_ != nullptr) {
+    if (handlers_->on_data) {
+      return absl::FailedPreconditionError(
+          "a client with a Registry decodes messages itself; OnData is only "
+          "for byte-level clients");
+    }
+    dispatcher_ = std::make_unique<Dispatcher>(
+        registry_, codec_.get(), options_, nullptr, this,
+        [handlers = handlers_](Connection& c, const absl::Status& s) {
+          if (handlers->on_error) handlers->on_error(c, s);
+        });
+    handlers_->on_data = [dispatcher = dispatcher_.get()](Connection& c,
+                                                          Buffer& in) {
+      dispatcher->OnData(c, in);
+    };
+  }
   EventLoop* loop = loop_thread_->Start();
-  connector_ = std::make_shared<Connector>(loop, parsed,
-                                           options_.connect_timeout,
-                                           options_.reconnect);
+  connector_ = std::make_shared<Connector>(
+      loop, parsed, options_.connect_timeout, options_.reconnect);
   connector_->Start(
       [this](Socket socket) { HandleConnected(std::move(socket)); },
       [this](const absl::Status& error, bool will_retry) {
+        if (!will_retry) {
+          absl::MutexLock lock(&mu_);
+          gave_up_ = error;
+        }
         if (on_connect_failed_) on_connect_failed_(error, will_retry);
       });
   return absl::OkStatus();
@@ -47,8 +73,8 @@ void Client::HandleConnected(Socket socket) {
       loop(), next_id_.fetch_add(1, std::memory_order_relaxed),
       std::make_unique<TcpTransport>(std::move(socket)),
       local.ok() ? *local : InetAddress(),
-      peer.ok() ? *peer : connector_->address(), options_.connection,
-      handlers_, /*budget=*/nullptr,
+      peer.ok() ? *peer : connector_->address(), options_.connection, handlers_,
+      codec_, /*budget=*/nullptr,
       [this](Connection& closed) { HandleClosed(closed); });
   {
     absl::MutexLock lock(&mu_);
@@ -71,17 +97,44 @@ void Client::HandleClosed(Connection& connection) {
   if (reconnect) connector_->Retry();
 }
 
+absl::Status Client::WaitConnected(absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  auto settled = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return connection_ != nullptr || !gave_up_.ok();
+  };
+  if (!mu_.AwaitWithTimeout(absl::Condition(&settled), timeout)) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("not connected within ", absl::FormatDuration(timeout)));
+  }
+  return connection_ != nullptr ? absl::OkStatus() : gave_up_;
+}
+
 ConnectionPtr Client::connection() const {
   absl::MutexLock lock(&mu_);
   return connection_;
 }
 
-absl::Status Client::Send(absl::string_view bytes) {
+absl::StatusOr<ConnectionPtr> Client::Connected() const {
   ConnectionPtr current = connection();
   if (current == nullptr) {
     return absl::UnavailableError("client is not connected");
   }
+  return current;
+}
+
+absl::Status Client::Send(absl::string_view bytes) {
+  TAO_ASSIGN_OR_RETURN(ConnectionPtr current, Connected());
   return current->Send(bytes);
+}
+
+absl::Status Client::Send(const google::protobuf::Message& message) {
+  TAO_ASSIGN_OR_RETURN(ConnectionPtr current, Connected());
+  return current->Send(message);
+}
+
+absl::Status Client::SendRaw(int32_t type, absl::string_view payload) {
+  TAO_ASSIGN_OR_RETURN(ConnectionPtr current, Connected());
+  return current->SendRaw(type, payload);
 }
 
 void Client::Stop() {
@@ -104,6 +157,7 @@ void Client::Stop() {
     };
     mu_.Await(absl::Condition(&closed));
   }
+  if (dispatcher_ != nullptr) dispatcher_->Shutdown();
   loop_thread_->Stop();
 }
 

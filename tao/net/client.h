@@ -27,17 +27,26 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "tao/net/callbacks.h"
 #include "tao/net/connection.h"
 #include "tao/net/options.h"
 
+namespace google::protobuf {
+class Message;
+}  // namespace google::protobuf
+
 namespace tao {
 
+class Codec;
 class Connector;
+class Dispatcher;
 class EventLoop;
 class EventLoopThread;
+class Registry;
 
 class Client {
  public:
@@ -46,6 +55,9 @@ class Client {
       std::function<void(const absl::Status& error, bool will_retry)>;
 
   explicit Client(ClientOptions options = {});
+  // A message client: frames are decoded with options.codec and handled by
+  // `registry`'s handlers. `registry` must outlive the client.
+  Client(ClientOptions options, const Registry* registry);
   ~Client();  // Stop()
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
@@ -70,10 +82,17 @@ class Client {
   // FAILED_PRECONDITION when called twice.
   absl::Status Connect(absl::string_view address);
 
+  // Blocks until a connection is up (OK), the connector gave up (its last
+  // error) or `timeout` passed (DEADLINE_EXCEEDED). Not from the client's
+  // own loop.
+  absl::Status WaitConnected(absl::Duration timeout);
+
   // The current connection, or nullptr.
   ConnectionPtr connection() const;
   // Sends on the current connection; UNAVAILABLE when there is none.
   absl::Status Send(absl::string_view bytes);
+  absl::Status Send(const google::protobuf::Message& message);
+  absl::Status SendRaw(int32_t type, absl::string_view payload);
 
   // Stops reconnecting, shuts the connection down gracefully (bounded by
   // ConnectionOptions::linger) and joins the loop thread. Idempotent.
@@ -82,10 +101,14 @@ class Client {
   EventLoop* loop() const;
 
  private:
+  absl::StatusOr<ConnectionPtr> Connected() const;
   void HandleConnected(Socket socket);
   void HandleClosed(Connection& connection);
 
   const ClientOptions options_;
+  const Registry* const registry_;  // may be null
+  const std::shared_ptr<const Codec> codec_;
+  std::unique_ptr<Dispatcher> dispatcher_;
   const std::shared_ptr<Connection::Handlers> handlers_;
   ConnectFailedCallback on_connect_failed_;
   std::unique_ptr<EventLoopThread> loop_thread_;
@@ -94,6 +117,8 @@ class Client {
 
   mutable absl::Mutex mu_;
   ConnectionPtr connection_ ABSL_GUARDED_BY(mu_);
+  // The error of a connect attempt after which no retry follows.
+  absl::Status gave_up_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 };
 

@@ -6,7 +6,11 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "codec/codec.h"
+#include "codec/frame_encoder.h"
+#include "google/protobuf/message.h"
 #include "tao/base/logging.h"
+#include "tao/base/status_macros.h"
 #include "tao/net/channel.h"
 #include "tao/net/event_loop.h"
 
@@ -16,6 +20,19 @@ namespace {
 // Chunks gathered into one sendmsg. With ~4 KiB Cord flats this is up to
 // 256 KiB per syscall.
 constexpr int kMaxIovecs = 64;
+
+// Per-thread encoding scratch for Send(message) and SendRaw; kept unless a
+// huge frame made it big.
+constexpr size_t kMaxRetainedScratch = size_t{1} << 20;
+
+std::string& EncodeScratch() {
+  thread_local std::string scratch;
+  if (scratch.capacity() > kMaxRetainedScratch) {
+    std::string().swap(scratch);
+  }
+  scratch.clear();
+  return scratch;
+}
 
 int64_t ToNanos(MonoTime t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -35,6 +52,7 @@ Connection::Connection(EventLoop* loop, uint64_t id,
                        InetAddress local_address, InetAddress peer_address,
                        const ConnectionOptions& options,
                        std::shared_ptr<const Handlers> handlers,
+                       std::shared_ptr<const Codec> codec,
                        std::shared_ptr<OutputBudget> budget,
                        ClosedHook closed_hook)
     : loop_(loop),
@@ -44,6 +62,7 @@ Connection::Connection(EventLoop* loop, uint64_t id,
       peer_address_(std::move(peer_address)),
       options_(options),
       handlers_(std::move(handlers)),
+      codec_(std::move(codec)),
       budget_(std::move(budget)),
       closed_hook_(std::move(closed_hook)),
       name_(absl::StrCat(peer_address_.ToString(), "#", id)) {
@@ -118,6 +137,18 @@ absl::Status Connection::Send(const absl::Cord& bytes) {
   return SendImpl(bytes);
 }
 
+absl::Status Connection::Send(const google::protobuf::Message& message) {
+  std::string& frame = EncodeScratch();
+  TAO_RETURN_IF_ERROR(AppendMessageFrame(*codec_, message, &frame));
+  return SendImpl(absl::string_view(frame));
+}
+
+absl::Status Connection::SendRaw(int32_t type, absl::string_view payload) {
+  std::string& frame = EncodeScratch();
+  TAO_RETURN_IF_ERROR(codec_->AppendFrame(type, payload, &frame));
+  return SendImpl(absl::string_view(frame));
+}
+
 template <typename Bytes>
 absl::Status Connection::SendImpl(const Bytes& bytes) {
   const State state = this->state();
@@ -172,9 +203,9 @@ absl::Status Connection::Overflow(size_t n) {
       budget_ != nullptr && n > budget_->limit() - budget_->used();
   absl::Status status = absl::ResourceExhaustedError(absl::StrCat(
       "connection ", id_, ": sending ", n, " bytes would exceed ",
-      budget_full ? absl::StrCat("the server-wide output budget of ",
-                                 budget_->limit())
-                  : absl::StrCat("its output cap of ", options_.max_output_bytes),
+      budget_full
+          ? absl::StrCat("the server-wide output budget of ", budget_->limit())
+          : absl::StrCat("its output cap of ", options_.max_output_bytes),
       " bytes (", queued_bytes_.load(kRelaxed), " queued; peer not reading?)"));
   if (options_.overflow_policy == OverflowPolicy::kDropNewest) {
     dropped_sends_.fetch_add(1, kRelaxed);
@@ -338,8 +369,7 @@ void Connection::HandleSocketError() {
 
 void Connection::UpdateReading() {
   if (channel_ == nullptr || state() == State::kClosed) return;
-  const bool want =
-      !peer_eof_ && !paused_by_backpressure_ && !paused_by_user_;
+  const bool want = !peer_eof_ && !paused_by_backpressure_ && !paused_by_user_;
   if (want && !channel_->IsReading()) {
     channel_->EnableReading();
   } else if (!want && channel_->IsReading()) {

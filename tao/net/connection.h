@@ -58,9 +58,14 @@
 #include "tao/net/transport.h"
 #include "tao/timer/timer_queue.h"
 
+namespace google::protobuf {
+class Message;
+}  // namespace google::protobuf
+
 namespace tao {
 
 class Channel;
+class Codec;
 class EventLoop;
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -81,10 +86,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Runs on the loop thread after OnClose; the owner's bookkeeping.
   using ClosedHook = absl::AnyInvocable<void(Connection&)>;
 
+  // `codec` frames Send(message)/SendRaw; `budget` may be null.
   Connection(EventLoop* loop, uint64_t id, std::unique_ptr<Transport> transport,
              InetAddress local_address, InetAddress peer_address,
              const ConnectionOptions& options,
              std::shared_ptr<const Handlers> handlers,
+             std::shared_ptr<const Codec> codec,
              std::shared_ptr<OutputBudget> budget, ClosedHook closed_hook);
   ~Connection();
   Connection(const Connection&) = delete;
@@ -111,6 +118,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // The same for shared bytes: a Cord is reference-counted, so a broadcast
   // encodes once and every connection queues the same memory.
   absl::Status Send(const absl::Cord& bytes);
+  // Frames and sends a protobuf message; its type id is its
+  // (tao.message_id) option (NOT_FOUND without one). Encoding reuses a
+  // per-thread buffer, so it allocates nothing in steady state.
+  absl::Status Send(const google::protobuf::Message& message);
+  // Frames and sends a raw payload of the given type (Go tao peers with
+  // hand-made payloads).
+  absl::Status SendRaw(int32_t type, absl::string_view payload);
+  const Codec& codec() const { return *codec_; }
 
   // --- Closing (any thread; idempotent) ---
   // Graceful half-close: flush queued output, then FIN; keep reading until
@@ -160,6 +175,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // --- Owner interface (loop thread) ---
   // Starts the connection: runs OnConnect and begins reading.
   void Establish();
+  // State that the protocol layer above (the message dispatcher) keeps per
+  // connection; loop thread only. Destroyed with the connection.
+  void* protocol_state() const { return protocol_state_.get(); }
+  void set_protocol_state(std::shared_ptr<void> state) {
+    protocol_state_ = std::move(state);
+  }
 
  private:
   static constexpr std::memory_order kRelaxed = std::memory_order_relaxed;
@@ -201,12 +222,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const InetAddress peer_address_;
   const ConnectionOptions options_;
   const std::shared_ptr<const Handlers> handlers_;
+  const std::shared_ptr<const Codec> codec_;
   const std::shared_ptr<OutputBudget> budget_;  // may be null
   ClosedHook closed_hook_;
 
   std::atomic<State> state_{State::kConnecting};
 
   // Loop thread only.
+  std::shared_ptr<void> protocol_state_;
   std::unique_ptr<Channel> channel_;
   Buffer input_;
   absl::Cord output_;

@@ -23,8 +23,8 @@ Connector::~Connector() {
 
 absl::Duration Connector::BackoffFor(const ReconnectPolicy& policy,
                                      int attempt) {
-  double scale = std::pow(std::max(policy.multiplier, 1.0),
-                          std::max(attempt - 1, 0));
+  double scale =
+      std::pow(std::max(policy.multiplier, 1.0), std::max(attempt - 1, 0));
   absl::Duration backoff = policy.initial_backoff * std::min(scale, 1e9);
   return std::min(backoff, policy.max_backoff);
 }
@@ -86,10 +86,9 @@ void Connector::Attempt() {
     std::shared_ptr<Connector> self = weak.lock();
     if (self == nullptr) return;
     self->timeout_timer_ = TimerId{};
-    self->Fail(absl::DeadlineExceededError(
-        absl::StrCat("connect to ", self->address_.ToString(),
-                     ": no answer within ",
-                     absl::FormatDuration(self->connect_timeout_))));
+    self->Fail(absl::DeadlineExceededError(absl::StrCat(
+        "connect to ", self->address_.ToString(), ": no answer within ",
+        absl::FormatDuration(self->connect_timeout_))));
   });
 }
 
@@ -97,16 +96,16 @@ void Connector::HandleWritable() {
   if (channel_ != nullptr) {
     channel_->Remove();
     // Destroyed later: this runs inside the channel's own handler.
-    loop_->QueueInLoop([channel = std::shared_ptr<Channel>(
-                            std::move(channel_))] {});
+    loop_->QueueInLoop(
+        [channel = std::shared_ptr<Channel>(std::move(channel_))] {});
   }
   loop_->Cancel(timeout_timer_);
   timeout_timer_ = TimerId{};
   absl::Status error = socket_.TakeError();
   if (!error.ok()) {
-    Fail(absl::Status(error.code(), absl::StrCat("connect to ",
-                                                 address_.ToString(), ": ",
-                                                 error.message())));
+    Fail(absl::Status(error.code(),
+                      absl::StrCat("connect to ", address_.ToString(), ": ",
+                                   error.message())));
     return;
   }
   absl::StatusOr<InetAddress> local = socket_.LocalAddress();
@@ -135,9 +134,8 @@ void Connector::Fail(absl::Status error) {
   Cleanup();
   if (stopped_) return;
   ++failures_;
-  const bool will_retry =
-      policy_.enabled &&
-      (policy_.max_attempts <= 0 || failures_ < policy_.max_attempts);
+  const bool will_retry = policy_.enabled && (policy_.max_attempts <= 0 ||
+                                              failures_ < policy_.max_attempts);
   if (on_failed_) on_failed_(error, will_retry);
   if (will_retry && !stopped_) ScheduleRetry();
 }
@@ -161,8 +159,8 @@ void Connector::ScheduleRetry() {
 void Connector::Cleanup() {
   if (channel_ != nullptr) {
     channel_->Remove();
-    loop_->QueueInLoop([channel = std::shared_ptr<Channel>(
-                            std::move(channel_))] {});
+    loop_->QueueInLoop(
+        [channel = std::shared_ptr<Channel>(std::move(channel_))] {});
   }
   loop_->Cancel(timeout_timer_);
   timeout_timer_ = TimerId{};

@@ -5,10 +5,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 #include "absl/time/time.h"
 
 namespace tao {
+
+class Codec;
 
 // What happens when a peer does not read and a connection's queued output
 // would exceed ConnectionOptions::max_output_bytes (or the server-wide
@@ -62,7 +65,36 @@ struct ReconnectPolicy {
   int max_attempts = 0;
 };
 
-struct ServerOptions {
+// A frame whose type has no registered handler.
+enum class UnknownTypePolicy {
+  // Report it to OnError (NOT_FOUND), count it, skip its payload and go on:
+  // Go tao's behaviour, so a newer peer can talk to an older server.
+  kSkip,
+  // Report it, then close the connection.
+  kClose,
+};
+
+// What servers and clients share: connection settings and, when they have a
+// Registry, how messages are framed and where handlers run.
+struct EndpointOptions {
+  ConnectionOptions connection;
+
+  // --- Messages (only with a Registry) ---
+  // Where handlers run. 0: inline on the connection's I/O loop (lowest
+  // latency; a slow handler delays that loop's other connections). N > 0: a
+  // pool of N workers; each connection's messages still run one at a time,
+  // in order. -1: one worker per hardware thread.
+  int handler_threads = -1;
+  // Framing. nullptr: TLV, Go tao's TypeLengthValueCodec.
+  std::shared_ptr<const Codec> codec;
+  UnknownTypePolicy unknown_type_policy = UnknownTypePolicy::kSkip;
+  // With a worker pool: messages of one connection queued for its handlers
+  // above which reading from that connection pauses (resuming at half), so
+  // a fast sender cannot queue unbounded work.
+  size_t max_queued_messages = 1024;
+};
+
+struct ServerOptions : EndpointOptions {
   // I/O loops (threads). 0: one per hardware thread.
   int io_threads = 0;
   // Accepting: false = one listener on the first loop handing connections
@@ -79,14 +111,12 @@ struct ServerOptions {
   // would exceed it is handled by the connection's OverflowPolicy.
   // Default 1 GiB.
   size_t max_total_output_bytes = size_t{1} << 30;
-  ConnectionOptions connection;
 };
 
-struct ClientOptions {
+struct ClientOptions : EndpointOptions {
   // Upper bound on a connect attempt.
   absl::Duration connect_timeout = absl::Seconds(5);
   ReconnectPolicy reconnect;
-  ConnectionOptions connection;
 };
 
 }  // namespace tao

@@ -3,8 +3,11 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "codec/frame_encoder.h"
+#include "google/protobuf/message.h"
 #include "tao/base/logging.h"
 #include "tao/base/status_macros.h"
+#include "tao/message/dispatcher.h"
 #include "tao/net/acceptor.h"
 #include "tao/net/event_loop.h"
 #include "tao/net/event_loop_thread_pool.h"
@@ -22,8 +25,12 @@ int ResolveThreads(int requested) {
 
 }  // namespace
 
-Server::Server(ServerOptions options)
+Server::Server(ServerOptions options) : Server(std::move(options), nullptr) {}
+
+Server::Server(ServerOptions options, const Registry* registry)
     : options_(std::move(options)),
+      registry_(registry),
+      codec_(CodecOrDefault(options_.codec)),
       handlers_(std::make_shared<Connection::Handlers>()),
       budget_(std::make_shared<OutputBudget>(options_.max_total_output_bytes)) {
 }
@@ -37,9 +44,9 @@ Server::~Server() {
 
 absl::Status Server::Listen(absl::string_view address) {
   if (!listeners_.empty() || started_) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("Listen(\"", address, "\"): the server already listens on ",
-                     listen_address_.ToString()));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "Listen(\"", address, "\"): the server already listens on ",
+        listen_address_.ToString()));
   }
   TAO_ASSIGN_OR_RETURN(InetAddress parsed, InetAddress::Parse(address));
   const bool reuse_port = options_.reuse_port && parsed.is_ip();
@@ -63,7 +70,24 @@ absl::Status Server::Listen(absl::string_view address) {
 absl::Status Server::Start() {
   if (started_) return absl::FailedPreconditionError("server already started");
   if (listeners_.empty()) {
-    return absl::FailedPreconditionError("Start() before a successful Listen()");
+    return absl::FailedPreconditionError(
+        "Start() before a successful Listen()");
+  }
+  if (registry_ != nullptr) {
+    if (handlers_->on_data) {
+      return absl::FailedPreconditionError(
+          "a server with a Registry decodes messages itself; OnData is only "
+          "for byte-level servers");
+    }
+    dispatcher_ = std::make_unique<Dispatcher>(
+        registry_, codec_.get(), options_, this, nullptr,
+        [handlers = handlers_](Connection& c, const absl::Status& s) {
+          if (handlers->on_error) handlers->on_error(c, s);
+        });
+    handlers_->on_data = [dispatcher = dispatcher_.get()](Connection& c,
+                                                          Buffer& in) {
+      dispatcher->OnData(c, in);
+    };
   }
   started_ = true;
   loops_ = std::make_unique<EventLoopThreadPool>(
@@ -133,12 +157,11 @@ void Server::HandleNewConnection(EventLoop* accept_loop, Socket socket,
     connection = std::make_shared<Connection>(
         loop, id, std::make_unique<TcpTransport>(std::move(socket)),
         local.ok() ? *local : listen_address_, peer, options_.connection,
-        handlers_, budget_,
+        handlers_, codec_, budget_,
         [this](Connection& closed) { HandleConnectionClosed(closed); });
     connections_.Insert(id, connection);
   }
-  connection->loop()->RunInLoop(
-      [connection] { connection->Establish(); });
+  connection->loop()->RunInLoop([connection] { connection->Establish(); });
 }
 
 void Server::HandleConnectionClosed(Connection& connection) {
@@ -147,7 +170,8 @@ void Server::HandleConnectionClosed(Connection& connection) {
   }
   connections_.Erase(connection.id());
   absl::MutexLock lock(&mu_);
-  if (options_.max_connections_per_ip > 0 && connection.peer_address().is_ip()) {
+  if (options_.max_connections_per_ip > 0 &&
+      connection.peer_address().is_ip()) {
     auto it = per_ip_.find(connection.peer_address().host());
     if (it != per_ip_.end() && --it->second == 0) per_ip_.erase(it);
   }
@@ -195,6 +219,8 @@ void Server::Join() {
     };
     mu_.Await(absl::Condition(&drained));
   }
+  // Handlers still queued run (their sends fail: connections are closed).
+  if (dispatcher_ != nullptr) dispatcher_->Shutdown();
   loops_->Stop();
   joined_ = true;
 }
@@ -219,6 +245,28 @@ absl::Status Server::Unicast(uint64_t id, const absl::Cord& bytes) {
   return connection->Send(bytes);
 }
 
+absl::StatusOr<size_t> Server::Broadcast(
+    const google::protobuf::Message& message) {
+  TAO_ASSIGN_OR_RETURN(absl::Cord frame, EncodeMessageFrame(*codec_, message));
+  return Broadcast(frame);
+}
+
+absl::StatusOr<size_t> Server::BroadcastRaw(int32_t type,
+                                            absl::string_view payload) {
+  TAO_ASSIGN_OR_RETURN(absl::Cord frame,
+                       EncodeRawFrame(*codec_, type, payload));
+  return Broadcast(frame);
+}
+
+absl::Status Server::Unicast(uint64_t id,
+                             const google::protobuf::Message& message) {
+  ConnectionPtr connection = Find(id);
+  if (connection == nullptr) {
+    return absl::NotFoundError(absl::StrCat("no connection with id ", id));
+  }
+  return connection->Send(message);
+}
+
 ServerStats Server::stats() const {
   ServerStats stats;
   stats.accepted = accepted_.load(std::memory_order_relaxed);
@@ -231,6 +279,14 @@ ServerStats Server::stats() const {
   stats.closed_with_error = closed_with_error_.load(std::memory_order_relaxed);
   stats.connections = connections_.size();
   stats.queued_output_bytes = budget_->used();
+  if (dispatcher_ != nullptr) {
+    DispatchStats dispatch = dispatcher_->stats();
+    stats.messages = dispatch.messages;
+    stats.heartbeats = dispatch.heartbeats;
+    stats.unknown_types = dispatch.unknown_types;
+    stats.bad_frames = dispatch.bad_frames;
+    stats.bad_payloads = dispatch.bad_payloads;
+  }
   return stats;
 }
 

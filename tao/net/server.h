@@ -49,12 +49,19 @@
 #include "tao/net/options.h"
 #include "tao/net/socket.h"
 
+namespace google::protobuf {
+class Message;
+}  // namespace google::protobuf
+
 namespace tao {
 
 class Acceptor;
+class Codec;
+class Dispatcher;
 class EventLoop;
 class EventLoopThreadPool;
 class OutputBudget;
+class Registry;
 
 // Counters since Start(); a snapshot.
 struct ServerStats {
@@ -65,11 +72,21 @@ struct ServerStats {
   uint64_t closed_with_error = 0;  // I/O errors, bad input, caps, timeouts
   size_t connections = 0;
   size_t queued_output_bytes = 0;  // across all connections
+  // Message layer (zero without a Registry).
+  uint64_t messages = 0;
+  uint64_t heartbeats = 0;
+  uint64_t unknown_types = 0;
+  uint64_t bad_frames = 0;
+  uint64_t bad_payloads = 0;
 };
 
 class Server {
  public:
   explicit Server(ServerOptions options = {});
+  // A message server: frames are decoded with options.codec and handled by
+  // `registry`'s handlers (inline or on the worker pool, per
+  // options.handler_threads). `registry` must outlive the server.
+  Server(ServerOptions options, const Registry* registry);
   // Stops (no grace) and joins if still running.
   ~Server();
   Server(const Server&) = delete;
@@ -79,6 +96,7 @@ class Server {
   void OnConnect(ConnectCallback cb) { handlers_->on_connect = std::move(cb); }
   void OnClose(CloseCallback cb) { handlers_->on_close = std::move(cb); }
   void OnError(ErrorCallback cb) { handlers_->on_error = std::move(cb); }
+  // Byte-level input; only for a server without a Registry.
   void OnData(DataCallback cb) { handlers_->on_data = std::move(cb); }
   void OnHighWaterMark(HighWaterMarkCallback cb) {
     handlers_->on_high_water_mark = std::move(cb);
@@ -109,9 +127,14 @@ class Server {
   size_t Broadcast(const absl::Cord& bytes);
   // NOT_FOUND when no connection has that id.
   absl::Status Unicast(uint64_t id, const absl::Cord& bytes);
+  // Encodes `message` once and queues the shared frame everywhere.
+  absl::StatusOr<size_t> Broadcast(const google::protobuf::Message& message);
+  absl::StatusOr<size_t> BroadcastRaw(int32_t type, absl::string_view payload);
+  absl::Status Unicast(uint64_t id, const google::protobuf::Message& message);
 
   ServerStats stats() const;
   const ServerOptions& options() const { return options_; }
+  const Codec& codec() const { return *codec_; }
 
  private:
   void HandleNewConnection(EventLoop* accept_loop, Socket socket,
@@ -121,6 +144,9 @@ class Server {
   void ReleaseIpSlot(const std::string& ip);
 
   const ServerOptions options_;
+  const Registry* const registry_;  // may be null
+  const std::shared_ptr<const Codec> codec_;
+  std::unique_ptr<Dispatcher> dispatcher_;
   const std::shared_ptr<Connection::Handlers> handlers_;
   const std::shared_ptr<OutputBudget> budget_;
 

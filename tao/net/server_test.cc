@@ -88,7 +88,8 @@ std::string SizeName(size_t bytes) {
   if (bytes >= (1 << 20) && bytes % (1 << 20) == 0) {
     return absl::StrCat(bytes >> 20, "MiB");
   }
-  if (bytes >= 1024 && bytes % 1024 == 0) return absl::StrCat(bytes >> 10, "KiB");
+  if (bytes >= 1024 && bytes % 1024 == 0)
+    return absl::StrCat(bytes >> 10, "KiB");
   return absl::StrCat(bytes, "B");
 }
 
@@ -436,7 +437,9 @@ TEST_F(ServerTest, StopStopsAccepting) {
   // Nothing listens any more: refused, or (if the kernel still had the
   // socket) closed without service.
   absl::StatusOr<TestPeer> late = TestPeer::Connect(address);
-  if (late.ok()) EXPECT_TRUE(late->WaitClosed().ok());
+  if (late.ok()) {
+    EXPECT_TRUE(late->WaitClosed().ok());
+  }
   EXPECT_EQ(tracker().connects(), 0u);
 }
 

@@ -1,9 +1,8 @@
 #include "tao/net/transport.h"
 
 #include <errno.h>
-#include <sys/socket.h>
-
 #include <limits.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 

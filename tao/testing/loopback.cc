@@ -59,8 +59,8 @@ absl::Status EnsureFdLimit(size_t n) {
   }
   if (limit.rlim_cur >= n) return absl::OkStatus();
   if (limit.rlim_max < n) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "RLIMIT_NOFILE hard limit ", limit.rlim_max, " < ", n));
+    return absl::FailedPreconditionError(
+        absl::StrCat("RLIMIT_NOFILE hard limit ", limit.rlim_max, " < ", n));
   }
   limit.rlim_cur = n;
   if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
@@ -106,8 +106,8 @@ void ConnectionTracker::RecordConnect(Connection& c, bool accepted) {
     ++connects_;
     if (record.connects > 1) {
       record.violations.push_back("OnConnect ran twice");
-      violations_.push_back(absl::StrCat("connection ", c.id(),
-                                         ": OnConnect ran twice"));
+      violations_.push_back(
+          absl::StrCat("connection ", c.id(), ": OnConnect ran twice"));
     }
     order_.push_back(c.shared_from_this());
   } else {
@@ -122,8 +122,8 @@ void ConnectionTracker::RecordError(Connection& c, const absl::Status& error) {
   record.errors.push_back(error);
   ++errors_;
   if (record.closes > 0) {
-    violations_.push_back(absl::StrCat("connection ", c.id(),
-                                       ": OnError after OnClose: ", error.ToString()));
+    violations_.push_back(absl::StrCat(
+        "connection ", c.id(), ": OnError after OnClose: ", error.ToString()));
   }
 }
 
@@ -136,13 +136,12 @@ void ConnectionTracker::RecordClose(Connection& c) {
     ++closes_;
     record.close_reason = c.close_reason();
     if (record.closes > 1) {
-      violations_.push_back(
-          absl::StrCat("connection ", c.id(), ": OnClose ran ", record.closes,
-                       " times"));
+      violations_.push_back(absl::StrCat(
+          "connection ", c.id(), ": OnClose ran ", record.closes, " times"));
     }
     if (record.connects == 0 && !record.refused) {
-      violations_.push_back(absl::StrCat(
-          "connection ", c.id(), ": OnClose without OnConnect"));
+      violations_.push_back(
+          absl::StrCat("connection ", c.id(), ": OnClose without OnConnect"));
     }
     if (c.state() != Connection::State::kClosed) {
       violations_.push_back(absl::StrCat(
@@ -263,8 +262,8 @@ std::vector<ConnectionTracker::Record> ConnectionTracker::All() const {
     const int expected_closes = (record.connects > 0 || record.refused) ? 1 : 0;
     if (record.closes != expected_closes) {
       failed = true;
-      failure << "connection " << id << " (" << record.peer << "): "
-              << record.connects << " OnConnect, " << record.closes
+      failure << "connection " << id << " (" << record.peer
+              << "): " << record.connects << " OnConnect, " << record.closes
               << " OnClose" << (record.refused ? " (refused)" : "") << "\n";
     }
   }
@@ -280,16 +279,15 @@ template <typename Endpoint>
 void InstallImpl(Endpoint& endpoint, ConnectionTracker& tracker,
                  Callbacks callbacks) {
   ConnectionTracker* t = &tracker;
-  endpoint.OnConnect(
-      [t, cb = std::move(callbacks.on_connect)](Connection& c) {
-        // Recorded first: the user callback may close the connection, and
-        // OnClose must then find its OnConnect.
-        t->RecordConnect(c, /*accepted=*/true);
-        if (!cb) return true;
-        const bool accepted = cb(c);
-        if (!accepted) t->RecordConnect(c, /*accepted=*/false);
-        return accepted;
-      });
+  endpoint.OnConnect([t, cb = std::move(callbacks.on_connect)](Connection& c) {
+    // Recorded first: the user callback may close the connection, and
+    // OnClose must then find its OnConnect.
+    t->RecordConnect(c, /*accepted=*/true);
+    if (!cb) return true;
+    const bool accepted = cb(c);
+    if (!accepted) t->RecordConnect(c, /*accepted=*/false);
+    return accepted;
+  });
   endpoint.OnClose([t, cb = std::move(callbacks.on_close)](Connection& c) {
     t->RecordClose(c);
     if (cb) cb(c);
@@ -328,8 +326,7 @@ TestServer::TestServer(ServerOptions options)
 
 TestServer::~TestServer() { StopAndJoin(absl::ZeroDuration()); }
 
-absl::Status TestServer::Start(Callbacks callbacks,
-                               absl::string_view address) {
+absl::Status TestServer::Start(Callbacks callbacks, absl::string_view address) {
   Install(*server_, tracker_, std::move(callbacks));
   absl::Status listening = server_->Listen(address);
   if (!listening.ok()) return listening;
@@ -405,9 +402,8 @@ absl::Status TestPeer::Poll(short events, absl::Time deadline) {
     if (n > 0) return absl::OkStatus();  // ready, or an error to collect
     if (n < 0 && errno != EINTR) return ErrnoStatus(errno, "poll");
     if (n == 0 && absl::Now() >= deadline) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("poll(", (events & POLLIN) ? "POLLIN" : "POLLOUT",
-                       ") timed out"));
+      return absl::DeadlineExceededError(absl::StrCat(
+          "poll(", (events & POLLIN) ? "POLLIN" : "POLLOUT", ") timed out"));
     }
   }
 }
@@ -433,8 +429,8 @@ absl::Status TestPeer::WriteAll(absl::string_view data,
     if (*n == 0) {
       absl::Status ready = Poll(POLLOUT, deadline);
       if (!ready.ok()) {
-        return absl::DeadlineExceededError(absl::StrCat(
-            "WriteAll: ", data.size(), " bytes still unwritten"));
+        return absl::DeadlineExceededError(
+            absl::StrCat("WriteAll: ", data.size(), " bytes still unwritten"));
       }
     }
   }
@@ -480,15 +476,15 @@ absl::StatusOr<std::string> TestPeer::ReadExactly(size_t n,
   out.reserve(n);
   std::unique_ptr<char[]> buf(new char[kReadChunk]);
   while (out.size() < n) {
-    const ssize_t r = ::read(socket_.fd(), buf.get(),
-                             std::min(kReadChunk, n - out.size()));
+    const ssize_t r =
+        ::read(socket_.fd(), buf.get(), std::min(kReadChunk, n - out.size()));
     if (r > 0) {
       out.append(buf.get(), static_cast<size_t>(r));
       continue;
     }
     if (r == 0) {
-      return absl::DataLossError(absl::StrCat("EOF after ", out.size(),
-                                              " of ", n, " bytes"));
+      return absl::DataLossError(
+          absl::StrCat("EOF after ", out.size(), " of ", n, " bytes"));
     }
     if (errno == EINTR) continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -525,9 +521,9 @@ absl::StatusOr<std::string> TestPeer::ReadUntilEof(absl::Duration timeout) {
     }
     absl::Status ready = Poll(POLLIN, deadline);
     if (!ready.ok()) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "ReadUntilEof: no EOF within the timeout (", out.size(),
-          " bytes read)"));
+      return absl::DeadlineExceededError(
+          absl::StrCat("ReadUntilEof: no EOF within the timeout (", out.size(),
+                       " bytes read)"));
     }
   }
 }
@@ -587,9 +583,9 @@ absl::StatusOr<std::string> TestPeer::Exchange(absl::string_view out,
     }
     if (ready == 0) {
       if (absl::Now() < deadline) continue;
-      return absl::DeadlineExceededError(absl::StrCat(
-          "Exchange: read ", in.size(), " of ", in_bytes, ", ", out.size(),
-          " bytes left to write"));
+      return absl::DeadlineExceededError(
+          absl::StrCat("Exchange: read ", in.size(), " of ", in_bytes, ", ",
+                       out.size(), " bytes left to write"));
     }
     if (!out.empty() && (p.revents & (POLLOUT | POLLERR | POLLHUP))) {
       absl::StatusOr<size_t> n = WriteSome(out);
@@ -602,8 +598,8 @@ absl::StatusOr<std::string> TestPeer::Exchange(absl::string_view out,
       if (r > 0) {
         in.append(buf.get(), static_cast<size_t>(r));
       } else if (r == 0) {
-        return absl::DataLossError(absl::StrCat("EOF after ", in.size(), " of ",
-                                                in_bytes, " bytes"));
+        return absl::DataLossError(
+            absl::StrCat("EOF after ", in.size(), " of ", in_bytes, " bytes"));
       } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
         return ErrnoStatus(errno, "read");
       }
@@ -659,12 +655,12 @@ absl::Status EchoSlice(std::vector<EchoState>& states, absl::Time deadline) {
       if (revents == 0) continue;
       if (s.written < s.payload->size() &&
           (revents & (POLLOUT | POLLERR | POLLHUP))) {
-        absl::StatusOr<size_t> n = s.peer->WriteSome(
-            absl::string_view(*s.payload).substr(s.written));
+        absl::StatusOr<size_t> n =
+            s.peer->WriteSome(absl::string_view(*s.payload).substr(s.written));
         if (!n.ok()) {
-          return absl::Status(n.status().code(),
-                              absl::StrCat("peer ", s.index, ": ",
-                                           n.status().message()));
+          return absl::Status(
+              n.status().code(),
+              absl::StrCat("peer ", s.index, ": ", n.status().message()));
         }
         s.written += *n;
       }
@@ -683,9 +679,9 @@ absl::Status EchoSlice(std::vector<EchoState>& states, absl::Time deadline) {
           }
           s.read += got;
         } else if (r == 0) {
-          return absl::DataLossError(absl::StrCat(
-              "peer ", s.index, ": EOF after ", s.read, " of ",
-              s.payload->size(), " echoed bytes"));
+          return absl::DataLossError(
+              absl::StrCat("peer ", s.index, ": EOF after ", s.read, " of ",
+                           s.payload->size(), " echoed bytes"));
         } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
           absl::Status error = ErrnoStatus(errno, "read");
           return absl::Status(error.code(), absl::StrCat("peer ", s.index, ": ",
@@ -713,7 +709,8 @@ absl::Status EchoAll(std::vector<TestPeer>& peers,
   std::vector<absl::Status> results(threads);
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
-    workers.emplace_back([&, t] { results[t] = EchoSlice(slices[t], deadline); });
+    workers.emplace_back(
+        [&, t] { results[t] = EchoSlice(slices[t], deadline); });
   }
   for (std::thread& w : workers) w.join();
   for (const absl::Status& s : results) {

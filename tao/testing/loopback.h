@@ -151,13 +151,15 @@ class ConnectionTracker {
 
 // The user callbacks of a tracked server or client. Each runs after the
 // tracker has recorded the event; an empty on_connect accepts.
+// The default member initializers let tests name only the callbacks they
+// need ({.on_data = Echo()}) without -Wmissing-field-initializers.
 struct Callbacks {
-  ConnectCallback on_connect;
-  DataCallback on_data;
-  CloseCallback on_close;
-  ErrorCallback on_error;
-  HighWaterMarkCallback on_high_water_mark;
-  LowWaterMarkCallback on_low_water_mark;
+  ConnectCallback on_connect = nullptr;
+  DataCallback on_data = nullptr;
+  CloseCallback on_close = nullptr;
+  ErrorCallback on_error = nullptr;
+  HighWaterMarkCallback on_high_water_mark = nullptr;
+  LowWaterMarkCallback on_low_water_mark = nullptr;
 };
 
 // Installs `callbacks` on a Server or Client, wrapped so that `tracker`

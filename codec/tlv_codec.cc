@@ -1,0 +1,74 @@
+#include "codec/tlv_codec.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "codec/codec.h"
+
+namespace tao {
+namespace {
+
+constexpr size_t kMaxLengthField = std::numeric_limits<uint32_t>::max();
+
+void PutUint32LE(uint32_t v, char* out) {
+  out[0] = static_cast<char>(v & 0xff);
+  out[1] = static_cast<char>((v >> 8) & 0xff);
+  out[2] = static_cast<char>((v >> 16) & 0xff);
+  out[3] = static_cast<char>((v >> 24) & 0xff);
+}
+
+uint32_t GetUint32LE(const char* in) {
+  const auto* p = reinterpret_cast<const unsigned char*>(in);
+  return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) |
+         (static_cast<uint32_t>(p[2]) << 16) |
+         (static_cast<uint32_t>(p[3]) << 24);
+}
+
+}  // namespace
+
+TlvCodec::TlvCodec(size_t max_payload_size)
+    : Codec(std::min(max_payload_size, kMaxLengthField)) {}
+
+const TlvCodec& TlvCodec::Default() {
+  static const TlvCodec* const codec = new TlvCodec();  // never destroyed
+  return *codec;
+}
+
+absl::StatusOr<size_t> TlvCodec::EncodeHeader(int32_t type, size_t payload_size,
+                                              char* out) const {
+  if (payload_size > max_payload_size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("frame length ", payload_size, " exceeds the maximum ",
+                     max_payload_size()));
+  }
+  PutUint32LE(static_cast<uint32_t>(type), out);
+  PutUint32LE(static_cast<uint32_t>(payload_size), out + 4);
+  return kHeaderSize;
+}
+
+absl::StatusOr<std::optional<Frame>> TlvCodec::Decode(
+    absl::string_view input) const {
+  if (input.size() < kHeaderSize) return std::nullopt;
+  const uint32_t length = GetUint32LE(input.data() + 4);
+  if (length > max_payload_size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "frame length ", length, " exceeds the maximum ", max_payload_size()));
+  }
+  // kHeaderSize + length cannot overflow: length <= UINT32_MAX.
+  const size_t size = kHeaderSize + size_t{length};
+  if (input.size() < size) return std::nullopt;
+  Frame frame;
+  frame.type = static_cast<int32_t>(GetUint32LE(input.data()));
+  frame.payload = input.substr(kHeaderSize, length);
+  frame.size = size;
+  return frame;
+}
+
+}  // namespace tao

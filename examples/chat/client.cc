@@ -1,0 +1,44 @@
+// The interactive chat client: lines typed are said to the room; everything
+// the room says is printed.
+//   ./bazelw run //examples/chat:client -- --address=127.0.0.1:12345 --name=ann
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "examples/chat/chat_client.h"
+#include "examples/common/flags.h"
+
+ABSL_FLAG(std::string, address, "127.0.0.1:12345", "chat server address");
+ABSL_FLAG(std::string, name, "guest", "your name in the room");
+
+int main(int argc, char** argv) {
+  tao::examples::ParseFlags(argc, argv,
+                            "chat client: --address=host:port --name=NAME");
+  tao::examples::CheckAddressFlag("address", absl::GetFlag(FLAGS_address));
+  if (absl::GetFlag(FLAGS_name).empty()) {
+    tao::examples::UsageError("--name must not be empty");
+  }
+  chat::ChatClient client(absl::GetFlag(FLAGS_name),
+                          [](const chat::ChatMessage& message) {
+                            std::printf("[%s] %s\n", message.from().c_str(),
+                                        message.text().c_str());
+                            std::fflush(stdout);
+                          });
+  absl::Status joined = client.Join(absl::GetFlag(FLAGS_address));
+  if (!joined.ok()) {
+    std::fprintf(stderr, "chat client: %s\n", joined.ToString().c_str());
+    return 1;
+  }
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    if (line.empty()) continue;
+    absl::Status said = client.Say(line);
+    if (!said.ok()) {
+      std::fprintf(stderr, "chat client: %s\n", said.ToString().c_str());
+      return 1;
+    }
+  }
+  client.Leave();
+  return 0;
+}

@@ -1,0 +1,12 @@
+#include "examples/echo/echo_service.h"
+
+namespace echo {
+
+absl::Status RegisterEchoServer(tao::Registry* registry) {
+  return registry->RegisterRaw(
+      kEchoMessage, [](tao::Context& ctx, absl::string_view payload) {
+        (void)ctx.connection().SendRaw(kEchoMessage, payload);
+      });
+}
+
+}  // namespace echo

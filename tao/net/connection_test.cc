@@ -1,0 +1,874 @@
+// Connection-level behaviours driven through a loopback tao::Server and raw
+// test peers: Send from many threads, peer close/reset, backpressure
+// (output cap, overflow policies, water marks), half-close and Shutdown,
+// Close/CloseWithError and the "OnClose exactly once" contract.
+#include "tao/net/connection.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/cleanup/cleanup.h"
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "tao/net/buffer.h"
+#include "tao/net/event_loop.h"
+#include "tao/net/options.h"
+#include "tao/net/server.h"
+#include "tao/testing/loopback.h"
+
+namespace tao {
+namespace {
+
+using ::tao::testing::Callbacks;
+using ::tao::testing::ConnectionTracker;
+using ::tao::testing::Echo;
+using ::tao::testing::kTimeout;
+using ::tao::testing::kTsan;
+using ::tao::testing::RandomBytes;
+using ::tao::testing::TestPeer;
+using ::tao::testing::TestServer;
+
+constexpr size_t kChunk = 64 << 10;
+
+// Runs `loop`'s queued work up to now: functors run FIFO, so once this
+// returns, everything queued on the loop before it has run.
+void Barrier(EventLoop* loop) {
+  absl::Notification done;
+  loop->QueueInLoop([&done] { done.Notify(); });
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(kTimeout));
+}
+
+// A byte stream that is a pure function of the offset, for checking long
+// streams without keeping a copy.
+char PatternByte(uint64_t offset) {
+  return static_cast<char>((offset * 2654435761u) >> 13);
+}
+std::string Pattern(uint64_t offset, size_t n) {
+  std::string out(n, '\0');
+  for (size_t i = 0; i < n; ++i) out[i] = PatternByte(offset + i);
+  return out;
+}
+
+// Water mark events in the order the callbacks ran.
+class WaterMarkLog {
+ public:
+  struct Event {
+    bool high;
+    size_t queued;
+  };
+
+  void High(size_t queued) {
+    absl::MutexLock lock(&mu_);
+    events_.push_back({true, queued});
+  }
+  void Low(size_t queued) {
+    absl::MutexLock lock(&mu_);
+    events_.push_back({false, queued});
+  }
+  size_t highs() const {
+    absl::MutexLock lock(&mu_);
+    size_t n = 0;
+    for (const Event& e : events_) n += e.high ? 1 : 0;
+    return n;
+  }
+  bool WaitForHighs(size_t n) const {
+    absl::MutexLock lock(&mu_);
+    auto cond = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      size_t highs = 0;
+      for (const Event& e : events_) highs += e.high ? 1 : 0;
+      return highs >= n;
+    };
+    return mu_.AwaitWithTimeout(absl::Condition(&cond), kTimeout);
+  }
+  // Waits until the last event is a low water mark.
+  bool WaitForLowLast() const {
+    absl::MutexLock lock(&mu_);
+    auto cond = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return !events_.empty() && !events_.back().high;
+    };
+    return mu_.AwaitWithTimeout(absl::Condition(&cond), kTimeout);
+  }
+  // High and low strictly alternate, starting high ("once per crossing"),
+  // with the queue above `high` / at or below `low` as reported.
+  ::testing::AssertionResult Alternates(size_t high, size_t low) const {
+    absl::MutexLock lock(&mu_);
+    for (size_t i = 0; i < events_.size(); ++i) {
+      const Event& e = events_[i];
+      if (e.high != (i % 2 == 0)) {
+        return ::testing::AssertionFailure()
+               << "event " << i << " is a " << (e.high ? "high" : "low")
+               << " water mark callback; expected alternation from high";
+      }
+      if (e.high && e.queued <= high) {
+        return ::testing::AssertionFailure()
+               << "high water callback with " << e.queued << " <= " << high;
+      }
+      if (!e.high && e.queued > low) {
+        return ::testing::AssertionFailure()
+               << "low water callback with " << e.queued << " > " << low;
+      }
+    }
+    return ::testing::AssertionSuccess();
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::vector<Event> events_ ABSL_GUARDED_BY(mu_);
+};
+
+class ConnectionTest : public ::testing::Test {
+ protected:
+  absl::Status StartServer(Callbacks callbacks,
+                           ServerOptions options = ServerOptions()) {
+    server_ = std::make_unique<TestServer>(std::move(options));
+    return server_->Start(std::move(callbacks));
+  }
+
+  // Connects a peer and returns the server side of it.
+  ConnectionPtr ConnectPeer(TestPeer* peer,
+                            const TestPeer::Options& options = {}) {
+    absl::StatusOr<TestPeer> connected =
+        TestPeer::Connect(server_->address(), options);
+    EXPECT_TRUE(connected.ok()) << connected.status();
+    if (!connected.ok()) return nullptr;
+    *peer = *std::move(connected);
+    return tracker().WaitForPeer(peer->local_address());
+  }
+
+  void TearDown() override {
+    if (server_ == nullptr) return;
+    server_->StopAndJoin();
+    EXPECT_TRUE(server_->tracker().CheckBalanced());
+    EXPECT_EQ(server_->server().connection_count(), 0u);
+  }
+
+  Server& server() { return server_->server(); }
+  ConnectionTracker& tracker() { return server_->tracker(); }
+
+  std::unique_ptr<TestServer> server_;
+};
+
+// ---------------------------------------------------------------------------
+// Send from many threads
+
+// Message: | u32 total length | u32 thread | u32 seq | payload |, the payload
+// a function of (thread, seq) so the reader can check every byte.
+constexpr size_t kHeader = 12;
+
+size_t PayloadSize(uint32_t thread, uint32_t seq) {
+  return 1 + (seq * 7 + thread * 13) % 200;
+}
+char PayloadByte(uint32_t thread, uint32_t seq, size_t i) {
+  return static_cast<char>(thread * 31 + seq + i);
+}
+void PutU32(std::string& out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
+}
+uint32_t GetU32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) {
+    v |= static_cast<uint32_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+  }
+  return v;
+}
+std::string Message(uint32_t thread, uint32_t seq) {
+  const size_t n = PayloadSize(thread, seq);
+  std::string out;
+  PutU32(out, static_cast<uint32_t>(kHeader + n));
+  PutU32(out, thread);
+  PutU32(out, seq);
+  for (size_t i = 0; i < n; ++i) out.push_back(PayloadByte(thread, seq, i));
+  return out;
+}
+
+TEST_F(ConnectionTest, SendFromManyThreadsArrivesCompleteAndInPerThreadOrder) {
+  constexpr uint32_t kThreads = 8;
+  constexpr uint32_t kMessages = 1000;
+  ASSERT_TRUE(StartServer({}).ok());
+  TestPeer peer;
+  ConnectionPtr conn = ConnectPeer(&peer);
+  ASSERT_NE(conn, nullptr);
+
+  size_t total = 0;
+  for (uint32_t t = 0; t < kThreads; ++t) {
+    for (uint32_t s = 0; s < kMessages; ++s) {
+      total += kHeader + PayloadSize(t, s);
+    }
+  }
+
+  absl::Notification go;
+  std::vector<absl::Status> results(kThreads);
+  std::vector<std::thread> senders;
+  for (uint32_t t = 0; t < kThreads; ++t) {
+    senders.emplace_back([&, t] {
+      if (!go.WaitForNotificationWithTimeout(kTimeout)) return;
+      for (uint32_t s = 0; s < kMessages; ++s) {
+        const std::string message = Message(t, s);
+        // Both overloads: string_view (copied) and Cord (shared).
+        absl::Status sent =
+            s % 2 == 0 ? conn->Send(message) : conn->Send(absl::Cord(message));
+        if (!sent.ok()) {
+          results[t] = sent;
+          return;
+        }
+      }
+    });
+  }
+  go.Notify();
+  absl::StatusOr<std::string> stream = peer.ReadExactly(total);
+  for (std::thread& t : senders) t.join();
+  for (uint32_t t = 0; t < kThreads; ++t) {
+    EXPECT_TRUE(results[t].ok()) << "thread " << t << ": " << results[t];
+  }
+  ASSERT_TRUE(stream.ok()) << stream.status();
+
+  std::vector<uint32_t> next(kThreads, 0);
+  size_t at = 0;
+  size_t messages = 0;
+  while (at < stream->size()) {
+    ASSERT_LE(at + kHeader, stream->size()) << "truncated header at " << at;
+    const char* p = stream->data() + at;
+    const uint32_t length = GetU32(p);
+    const uint32_t thread = GetU32(p + 4);
+    const uint32_t seq = GetU32(p + 8);
+    ASSERT_LT(thread, kThreads) << "garbage at offset " << at;
+    ASSERT_EQ(seq, next[thread])
+        << "thread " << thread << " out of order at offset " << at;
+    ASSERT_EQ(length, kHeader + PayloadSize(thread, seq)) << "at " << at;
+    ASSERT_LE(at + length, stream->size());
+    for (size_t i = 0; i < length - kHeader; ++i) {
+      ASSERT_EQ(p[kHeader + i], PayloadByte(thread, seq, i))
+          << "thread " << thread << " seq " << seq << " byte " << i;
+    }
+    ++next[thread];
+    ++messages;
+    at += length;
+  }
+  EXPECT_EQ(messages, size_t{kThreads} * kMessages);
+  for (uint32_t t = 0; t < kThreads; ++t) EXPECT_EQ(next[t], kMessages);
+  Barrier(conn->loop());  // bytes_written is counted after the write
+  EXPECT_EQ(conn->bytes_written(), total);
+}
+
+// Sends from inside the loop's own callbacks are written once per event and
+// interleave correctly with sends from other threads.
+TEST_F(ConnectionTest, SendFromLoopThreadAndOtherThreadsKeepsEachOrder) {
+  // Every byte the peer sends is answered with "<byte>" from the loop.
+  ASSERT_TRUE(StartServer({.on_data = [](Connection& c, Buffer& in) {
+                for (char ch : in.view()) {
+                  (void)c.Send(absl::StrCat("<", std::string(1, ch), ">"));
+                }
+                in.RetrieveAll();
+              }}).ok());
+  TestPeer peer;
+  ConnectionPtr conn = ConnectPeer(&peer);
+  ASSERT_NE(conn, nullptr);
+  const std::string request(1000, 'x');
+  std::thread other([&] {
+    for (int i = 0; i < 1000; ++i) ASSERT_TRUE(conn->Send("#").ok());
+  });
+  absl::StatusOr<std::string> got = peer.Exchange(request, 3000 + 1000);
+  other.join();
+  ASSERT_TRUE(got.ok()) << got.status();
+  // Removing the other thread's "#" leaves exactly the loop's replies.
+  std::string loop_part;
+  size_t hashes = 0;
+  for (char ch : *got) {
+    if (ch == '#') {
+      ++hashes;
+    } else {
+      loop_part.push_back(ch);
+    }
+  }
+  EXPECT_EQ(hashes, 1000u);
+  std::string want;
+  for (int i = 0; i < 1000; ++i) want += "<x>";
+  EXPECT_EQ(loop_part, want);
+}
+
+// ---------------------------------------------------------------------------
+// Peer goes away
+
+TEST_F(ConnectionTest, PeerClosesMidWriteClosesExactlyOnce) {
+  ServerOptions options;
+  options.connection.high_water_mark = 1 << 20;
+  options.connection.low_water_mark = 256 << 10;
+  // Far above what the paced sender below can queue: the close must come
+  // from the peer, not from the cap.
+  options.connection.max_output_bytes = size_t{256} << 20;
+  // The sender below pauses while the queue is above the high water mark.
+  absl::Mutex mu;
+  bool above = false;
+  bool closed = false;
+  ASSERT_TRUE(StartServer({.on_close =
+                               [&](Connection&) {
+                                 absl::MutexLock lock(&mu);
+                                 closed = true;
+                               },
+                           .on_high_water_mark =
+                               [&](Connection&, size_t) {
+                                 absl::MutexLock lock(&mu);
+                                 above = true;
+                               },
+                           .on_low_water_mark =
+                               [&](Connection&, size_t) {
+                                 absl::MutexLock lock(&mu);
+                                 above = false;
+                               }},
+                          options)
+                  .ok());
+  // The callbacks capture locals: stop before they go away, however the
+  // test ends.
+  absl::Cleanup stop = [this] { server_->StopAndJoin(); };
+  TestPeer peer;
+  ConnectionPtr conn = ConnectPeer(&peer);
+  ASSERT_NE(conn, nullptr);
+
+  absl::Status last;
+  std::thread sender([&] {
+    const std::string chunk = RandomBytes(kChunk, 1);
+    for (int i = 0; i < 100000; ++i) {
+      {
+        absl::MutexLock lock(&mu);
+        auto can_send = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+          return !above || closed;
+        };
+        if (!mu.AwaitWithTimeout(absl::Condition(&can_send), kTimeout)) {
+          last = absl::DeadlineExceededError("sender stuck above high water");
+          return;
+        }
+      }
+      last = conn->Send(chunk);
+      if (!last.ok()) return;
+    }
+    last = absl::InternalError("the connection never closed");
+  });
+
+  // Read a little, then close with unread data pending (the kernel resets).
+  absl::StatusOr<std::string> some = peer.ReadExactly(256 << 10);
+  EXPECT_TRUE(some.ok()) << some.status();
+  peer.Close();
+  sender.join();
+
+  ASSERT_TRUE(tracker().WaitForCloses(1));
+  EXPECT_EQ(last.code(), absl::StatusCode::kFailedPrecondition) << last;
+  EXPECT_EQ(conn->state(), Connection::State::kClosed);
+  absl::Status after = conn->Send("more");
+  EXPECT_EQ(after.code(), absl::StatusCode::kFailedPrecondition) << after;
+  ASSERT_TRUE(tracker().WaitForSettled(1));
+  EXPECT_EQ(tracker().Get(conn->id()).closes, 1);
+  EXPECT_EQ(conn->queued_output_bytes(), 0u);
+  EXPECT_EQ(server().stats().queued_output_bytes, 0u);
+  EXPECT_EQ(server().connection_count(), 0u);
+}
+
+TEST_F(ConnectionTest, PeerResetReportsErrorThenClosesOnce) {
+  ASSERT_TRUE(StartServer({.on_data = Echo()}).ok());
+  TestPeer peer;
+  ConnectionPtr conn = ConnectPeer(&peer);
+  ASSERT_NE(conn, nullptr);
+  absl::StatusOr<std::string> echoed = peer.Exchange("hi", 2);
+  ASSERT_TRUE(echoed.ok()) << echoed.status();
+
+  ASSERT_TRUE(peer.SetLingerZero().ok());
+  peer.Close();  // RST
+  ASSERT_TRUE(tracker().WaitForCloses(1));
+  ASSERT_TRUE(tracker().WaitForSettled(1));
+  const ConnectionTracker::Record r = tracker().Get(conn->id());
+  EXPECT_EQ(r.closes, 1);
+  ASSERT_EQ(r.errors.size(), 1u) << "a reset must be reported to OnError";
+  const absl::Status& error = r.errors[0];
+  EXPECT_EQ(error.code(), absl::StatusCode::kUnavailable) << error;
+  EXPECT_TRUE(
+      absl::StrContains(absl::AsciiStrToLower(error.message()), "reset"))
+      << error;
+  EXPECT_EQ(r.close_reason, error);
+  EXPECT_EQ(conn->close_reason(), error);
+  EXPECT_EQ(server().stats().closed_with_error, 1u);
+}
+
+TEST_F(ConnectionTest, PeerResetWhileServerHasQueuedOutputClosesOnce) {
+  ServerOptions options;
+  ASSERT_TRUE(StartServer({}, options).ok());
+  TestPeer peer;
+  TestPeer::Options small;
+  small.receive_buffer = 16 << 10;
+  ConnectionPtr conn = ConnectPeer(&peer, small);
+  ASSERT_NE(conn, nullptr);
+  // Queue more than the socket buffers hold, so output is pending.
+  const std::string chunk = RandomBytes(kChunk, 2);
+  for (int i = 0; i < 160; ++i) ASSERT_TRUE(conn->Send(chunk).ok());
+  Barrier(conn->loop());
+  ASSERT_TRUE(peer.SetLingerZero().ok());
+  peer.Close();
+  ASSERT_TRUE(tracker().WaitForSettled(1));
+  const ConnectionTracker::Record r = tracker().Get(conn->id());
+  EXPECT_EQ(r.closes, 1);
+  EXPECT_GE(r.errors.size(), 1u);
+  EXPECT_FALSE(r.close_reason.ok());
+  EXPECT_EQ(conn->queued_output_bytes(), 0u);
+  EXPECT_EQ(server().stats().queued_output_bytes, 0u);
+}
+
+// ---------------------------------------------------------------------------
+// Backpressure
+
+TEST_F(ConnectionTest, PeerThatNeverReadsIsDisconnectedAtTheOutputCap) {
+  constexpr size_t kCap = 1 << 20;
+  ServerOptions options;
+  options.connection.max_output_bytes = kCap;
+  options.connection.high_water_mark = 512 << 10;
+  options.connection.low_water_mark = 128 << 10;
+  options.connection.overflow_policy = OverflowPolicy::kDisconnect;
+  ASSERT_TRUE(StartServer({}, options).ok());
+  TestPeer peer;
+  TestPeer::Options small;
+  small.receive_buffer = 16 << 10;
+  ConnectionPtr conn = ConnectPeer(&peer, small);
+  ASSERT_NE(conn, nullptr);
+
+  const std::string chunk = RandomBytes(kChunk, 3);
+  absl::Status sent;
+  size_t accepted = 0;
+  size_t max_queued = 0;
+  size_t max_server_queued = 0;
+  // Far more than the socket buffers and the cap hold together.
+  for (int i = 0; i < 4096 && sent.ok(); ++i) {
+    sent = conn->Send(chunk);
+    if (sent.ok()) accepted += chunk.size();
+    max_queued = std::max(max_queued, conn->queued_output_bytes());
+    max_server_queued =
+        std::max(max_server_queued, server().stats().queued_output_bytes);
+  }
+  EXPECT_EQ(sent.code(), absl::StatusCode::kResourceExhausted) << sent;
+  EXPECT_LE(max_queued, kCap);
+  EXPECT_LE(max_server_queued, kCap);
+
+  ASSERT_TRUE(tracker().WaitForErrors(1));
+  ASSERT_TRUE(tracker().WaitForSettled(1));
+  const ConnectionTracker::Record r = tracker().Get(conn->id());
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].code(), absl::StatusCode::kResourceExhausted)
+      << r.errors[0];
+  EXPECT_EQ(r.close_reason.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(r.closes, 1);
+  EXPECT_EQ(conn->queued_output_bytes(), 0u);
+  EXPECT_EQ(server().stats().queued_output_bytes, 0u);
+  EXPECT_EQ(server().stats().closed_with_error, 1u);
+  EXPECT_EQ(conn->dropped_sends(), 0u);
+  // The peer sees the end of the connection.
+  EXPECT_TRUE(peer.WaitClosed().ok());
+}
+
+TEST_F(ConnectionTest, DropNewestRefusesSendsAndKeepsTheConnection) {
+  constexpr size_t kCap = 1 << 20;
+  ServerOptions options;
+  options.connection.max_output_bytes = kCap;
+  options.connection.high_water_mark = 512 << 10;
+  options.connection.low_water_mark = 128 << 10;
+  options.connection.overflow_policy = OverflowPolicy::kDropNewest;
+  ASSERT_TRUE(StartServer({}, options).ok());
+  TestPeer peer;
+  TestPeer::Options small;
+  small.receive_buffer = 16 << 10;
+  ConnectionPtr conn = ConnectPeer(&peer, small);
+  ASSERT_NE(conn, nullptr);
+
+  // Chunk k is 64 KiB of one byte value plus its number, so a gap or a
+  // reordering shows.
+  auto make_chunk = [](uint64_t k) {
+    std::string chunk(kChunk, static_cast<char>('a' + k % 26));
+    std::memcpy(&chunk[0], &k, sizeof(k));
+    return chunk;
+  };
+  std::string expected;
+  uint64_t refused = 0;
+  for (uint64_t k = 0; k < 4096 && refused < 10; ++k) {
+    const std::string chunk = make_chunk(k);
+    absl::Status sent = conn->Send(chunk);
+    if (sent.ok()) {
+      expected += chunk;
+    } else {
+      EXPECT_EQ(sent.code(), absl::StatusCode::kResourceExhausted) << sent;
+      ++refused;
+    }
+    EXPECT_LE(conn->queued_output_bytes(), kCap);
+    EXPECT_LE(server().stats().queued_output_bytes, kCap);
+  }
+  ASSERT_EQ(refused, 10u) << "the cap was never reached";
+  EXPECT_EQ(conn->dropped_sends(), refused);
+
+  // Still up: nothing closed, nothing reported.
+  Barrier(conn->loop());
+  EXPECT_TRUE(conn->connected());
+  EXPECT_EQ(tracker().closes(), 0u);
+  EXPECT_EQ(tracker().errors(), 0u);
+
+  // The peer gets exactly the accepted chunks, in order; then sending works
+  // again.
+  absl::StatusOr<std::string> got = peer.ReadExactly(expected.size());
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(*got == expected) << "stream differs from the accepted chunks";
+  absl::Status tail = conn->Send("tail");
+  EXPECT_TRUE(tail.ok()) << tail;
+  got = peer.ReadExactly(4);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, "tail");
+  EXPECT_EQ(conn->dropped_sends(), refused);
+  EXPECT_TRUE(conn->connected());
+}
+
+TEST_F(ConnectionTest, PauseReadingPolicyStopsReadingAboveHighWater) {
+  constexpr size_t kHigh = 256 << 10;
+  constexpr size_t kLow = 64 << 10;
+  constexpr size_t kLimit = 48 << 20;  // "never blocked" beyond this
+  ServerOptions options;
+  options.connection.high_water_mark = kHigh;
+  options.connection.low_water_mark = kLow;
+  options.connection.overflow_policy = OverflowPolicy::kPauseReading;
+  WaterMarkLog log;
+  ASSERT_TRUE(
+      StartServer(
+          {.on_data = Echo(),
+           .on_high_water_mark = [&log](Connection&, size_t q) { log.High(q); },
+           .on_low_water_mark = [&log](Connection&, size_t q) { log.Low(q); }},
+          options)
+          .ok());
+  absl::Cleanup stop = [this] { server_->StopAndJoin(); };  // captures
+  TestPeer peer;
+  TestPeer::Options small;
+  small.receive_buffer = 32 << 10;
+  ConnectionPtr conn = ConnectPeer(&peer, small);
+  ASSERT_NE(conn, nullptr);
+
+  // Write without reading until the echo crosses the high water mark...
+  uint64_t written = 0;
+  while (log.highs() == 0) {
+    ASSERT_LT(written, kLimit) << "the high water mark never fired";
+    absl::StatusOr<size_t> n = peer.WriteSome(Pattern(written, kChunk));
+    ASSERT_TRUE(n.ok()) << n.status();
+    written += *n;
+    if (*n == 0) peer.WaitWritable(absl::Milliseconds(50));
+  }
+  // ...then until our writes block: the server stopped reading, so its
+  // receive buffer and our send buffer fill up and stay full.
+  while (true) {
+    ASSERT_LT(written, kLimit) << "writes never blocked: reading not paused";
+    absl::StatusOr<size_t> n = peer.WriteSome(Pattern(written, kChunk));
+    ASSERT_TRUE(n.ok()) << n.status();
+    written += *n;
+    if (*n == 0 && !peer.WaitWritable(absl::Milliseconds(300))) break;
+  }
+  const uint64_t read_while_paused = conn->bytes_read();
+  EXPECT_FALSE(peer.WaitWritable(absl::Milliseconds(200)));
+  EXPECT_EQ(conn->bytes_read(), read_while_paused) << "still reading";
+  EXPECT_LT(conn->bytes_read(), written);
+  EXPECT_GE(conn->queued_output_bytes(), kHigh);
+
+  // Draining resumes reading: every byte comes back, in order.
+  absl::StatusOr<std::string> echoed = peer.Exchange("", written);
+  ASSERT_TRUE(echoed.ok()) << echoed.status();
+  EXPECT_TRUE(*echoed == Pattern(0, written)) << "echo differs";
+  EXPECT_EQ(conn->bytes_read(), written);
+  ASSERT_TRUE(log.WaitForLowLast());
+  Barrier(conn->loop());
+  EXPECT_GE(log.highs(), 1u);
+  EXPECT_TRUE(log.Alternates(kHigh, kLow));
+  EXPECT_TRUE(conn->connected());
+  EXPECT_EQ(tracker().errors(), 0u);
+}
+
+TEST_F(ConnectionTest, WaterMarkCallbacksFireOncePerCrossing) {
+  constexpr size_t kHigh = 256 << 10;
+  constexpr size_t kLow = 64 << 10;
+  ServerOptions options;
+  options.connection.high_water_mark = kHigh;
+  options.connection.low_water_mark = kLow;
+  WaterMarkLog log;
+  ASSERT_TRUE(
+      StartServer(
+          {.on_high_water_mark = [&log](Connection&, size_t q) { log.High(q); },
+           .on_low_water_mark = [&log](Connection&, size_t q) { log.Low(q); }},
+          options)
+          .ok());
+  absl::Cleanup stop = [this] { server_->StopAndJoin(); };  // captures
+  TestPeer peer;
+  TestPeer::Options small;
+  small.receive_buffer = 16 << 10;
+  ConnectionPtr conn = ConnectPeer(&peer, small);
+  ASSERT_NE(conn, nullptr);
+
+  // The kernel's socket buffers may absorb part of the queue, so one round
+  // of sending can cross the marks more than once; what must hold is one
+  // callback per crossing: high and low strictly alternate.
+  uint64_t sent = 0;
+  uint64_t read = 0;
+  for (int round = 0; round < 2; ++round) {
+    // Send (the peer does not read) until the queue is above the mark.
+    const size_t highs_before = log.highs();
+    while (log.highs() == highs_before) {
+      ASSERT_LT(sent, uint64_t{64} << 20) << "no high water callback";
+      ASSERT_TRUE(conn->Send(Pattern(sent, kChunk)).ok());
+      sent += kChunk;
+      if (conn->queued_output_bytes() > kHigh) Barrier(conn->loop());
+    }
+    // More sends while above: no second callback for the same crossing.
+    for (int i = 0; i < 4; ++i) {
+      ASSERT_TRUE(conn->Send(Pattern(sent, kChunk)).ok());
+      sent += kChunk;
+    }
+    Barrier(conn->loop());
+    EXPECT_TRUE(log.Alternates(kHigh, kLow));
+
+    // Draining everything crosses the low water mark exactly once.
+    absl::StatusOr<std::string> got = peer.ReadExactly(sent - read);
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_TRUE(*got == Pattern(read, sent - read));
+    read = sent;
+    ASSERT_TRUE(log.WaitForLowLast());
+    Barrier(conn->loop());
+    EXPECT_GT(log.highs(), highs_before);
+    EXPECT_TRUE(log.Alternates(kHigh, kLow));
+    EXPECT_EQ(conn->queued_output_bytes(), 0u);
+  }
+}
+
+// On the loop thread nothing is flushed until the event ends, so the
+// crossing is exact: one callback however many sends follow.
+TEST_F(ConnectionTest, HighWaterCallbackFiresOnceForSendsInsideOneEvent) {
+  constexpr size_t kHigh = 256 << 10;
+  ServerOptions options;
+  options.connection.high_water_mark = kHigh;
+  options.connection.low_water_mark = 64 << 10;
+  WaterMarkLog log;
+  size_t highs_inside = 0;  // loop thread only, read after Join
+  ASSERT_TRUE(
+      StartServer(
+          {.on_connect =
+               [&](Connection& c) {
+                 const std::string chunk(kChunk, 'w');
+                 for (int i = 0; i < 10; ++i) {
+                   EXPECT_TRUE(c.Send(chunk).ok());
+                 }
+                 highs_inside = log.highs();
+                 return true;
+               },
+           .on_high_water_mark = [&log](Connection&, size_t q) { log.High(q); },
+           .on_low_water_mark = [&log](Connection&, size_t q) { log.Low(q); }},
+          options)
+          .ok());
+  absl::Cleanup stop = [this] { server_->StopAndJoin(); };  // captures
+  TestPeer peer;
+  ConnectionPtr conn = ConnectPeer(&peer);
+  ASSERT_NE(conn, nullptr);
+  absl::StatusOr<std::string> got = peer.ReadExactly(10 * kChunk);
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_TRUE(log.WaitForLowLast());
+  peer.Close();
+  server_->StopAndJoin();
+  EXPECT_EQ(highs_inside, 1u);
+  EXPECT_EQ(log.highs(), 1u);
+  EXPECT_TRUE(log.Alternates(kHigh, 64 << 10));
+}
+
+TEST_F(ConnectionTest, UserPauseAndResumeReading) {
+  ASSERT_TRUE(StartServer({.on_data = Echo()}).ok());
+  TestPeer peer;
+  ConnectionPtr conn = ConnectPeer(&peer);
+  ASSERT_NE(conn, nullptr);
+  conn->PauseReading();
+  Barrier(conn->loop());
+  ASSERT_TRUE(peer.WriteAll("while paused").ok());
+  // Nothing is delivered while paused (a short negative check).
+  EXPECT_FALSE(peer.ReadExactly(1, absl::Milliseconds(100)).ok());
+  EXPECT_EQ(conn->bytes_read(), 0u);
+  conn->ResumeReading();
+  absl::StatusOr<std::string> got = peer.ReadExactly(12);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, "while paused");
+}
+
+// ---------------------------------------------------------------------------
+// Half-close and Shutdown
+
+TEST_F(ConnectionTest, PeerHalfCloseGetsEveryByteEchoedThenEof) {
+  const size_t kBytes = kTsan ? (1 << 20) : (4 << 20);
+  ASSERT_TRUE(StartServer({.on_data = Echo()}).ok());
+  TestPeer peer;
+  ConnectionPtr conn = ConnectPeer(&peer);
+  ASSERT_NE(conn, nullptr);
+  const std::string payload = RandomBytes(kBytes, 4);
+  // Write everything (reading concurrently), then half-close.
+  absl::StatusOr<std::string> first = peer.Exchange(payload, 0);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE(peer.ShutdownWrite().ok());
+  absl::StatusOr<std::string> rest = peer.ReadUntilEof();
+  ASSERT_TRUE(rest.ok()) << rest.status() << " (a reset instead of FIN?)";
+  EXPECT_EQ(rest->size(), payload.size());
+  EXPECT_TRUE(*rest == payload);
+  ASSERT_TRUE(tracker().WaitForSettled(1));
+  EXPECT_TRUE(tracker().Get(conn->id()).close_reason.ok())
+      << tracker().Get(conn->id()).close_reason;
+  EXPECT_EQ(tracker().errors(), 0u);
+}
+
+TEST_F(ConnectionTest, ShutdownInOnConnectDeliversEverythingThenFin) {
+  const std::string payload = RandomBytes(2 << 20, 5);
+  ASSERT_TRUE(StartServer({.on_connect = [&payload](Connection& c) {
+                EXPECT_TRUE(c.Send(payload).ok());
+                c.Shutdown();
+                return true;
+              }}).ok());
+  absl::Cleanup stop = [this] { server_->StopAndJoin(); };  // captures
+  TestPeer peer;
+  ConnectionPtr conn = ConnectPeer(&peer);
+  ASSERT_NE(conn, nullptr);
+  absl::StatusOr<std::string> got = peer.ReadUntilEof();
+  ASSERT_TRUE(got.ok()) << got.status() << " (RST instead of FIN?)";
+  EXPECT_TRUE(*got == payload) << got->size() << " of " << payload.size();
+  // Sending after Shutdown is refused.
+  absl::Status late = conn->Send("late");
+  EXPECT_EQ(late.code(), absl::StatusCode::kFailedPrecondition) << late;
+  // The server waits for our FIN, then closes cleanly.
+  peer.Close();
+  ASSERT_TRUE(tracker().WaitForSettled(1));
+  EXPECT_TRUE(tracker().Get(conn->id()).close_reason.ok());
+  EXPECT_EQ(tracker().errors(), 0u);
+}
+
+TEST_F(ConnectionTest, ShutdownFromAnotherThreadDeliversPriorSendsThenFin) {
+  const size_t kBytes = kTsan ? (2 << 20) : (8 << 20);
+  ASSERT_TRUE(StartServer({}).ok());
+  TestPeer peer;
+  ConnectionPtr conn = ConnectPeer(&peer);
+  ASSERT_NE(conn, nullptr);
+  const std::string payload = RandomBytes(kBytes, 6);
+  for (size_t at = 0; at < kBytes; at += kChunk) {
+    ASSERT_TRUE(conn->Send(absl::string_view(payload).substr(at, kChunk)).ok());
+  }
+  conn->Shutdown();
+  absl::StatusOr<std::string> got = peer.ReadUntilEof();
+  ASSERT_TRUE(got.ok()) << got.status() << " (RST instead of FIN?)";
+  EXPECT_TRUE(*got == payload) << got->size() << " of " << payload.size();
+  peer.Close();
+  ASSERT_TRUE(tracker().WaitForSettled(1));
+  EXPECT_TRUE(tracker().Get(conn->id()).close_reason.ok());
+}
+
+TEST_F(ConnectionTest, ShutdownWithAPeerThatNeverClosesEndsAfterLinger) {
+  ServerOptions options;
+  options.connection.linger = absl::Milliseconds(100);
+  ASSERT_TRUE(StartServer({}, options).ok());
+  TestPeer peer;
+  ConnectionPtr conn = ConnectPeer(&peer);
+  ASSERT_NE(conn, nullptr);
+  conn->Shutdown();
+  EXPECT_TRUE(peer.ExpectEof().ok());
+  // We never close our side: the linger bound closes the connection.
+  ASSERT_TRUE(tracker().WaitForSettled(1));
+  EXPECT_EQ(tracker().Get(conn->id()).closes, 1);
+  EXPECT_EQ(conn->state(), Connection::State::kClosed);
+}
+
+// ---------------------------------------------------------------------------
+// Close, CloseWithError, Send after close
+
+TEST_F(ConnectionTest, CloseFromAnotherThreadRunsOnCloseOnce) {
+  ASSERT_TRUE(StartServer({.on_data = Echo()}).ok());
+  TestPeer peer;
+  ConnectionPtr conn = ConnectPeer(&peer);
+  ASSERT_NE(conn, nullptr);
+  // Racing closes from several threads: still one OnClose.
+  std::vector<std::thread> closers;
+  for (int i = 0; i < 4; ++i) closers.emplace_back([&] { conn->Close(); });
+  for (std::thread& t : closers) t.join();
+  EXPECT_TRUE(peer.WaitClosed().ok());
+  ASSERT_TRUE(tracker().WaitForSettled(1));
+  const ConnectionTracker::Record r = tracker().Get(conn->id());
+  EXPECT_EQ(r.closes, 1);
+  EXPECT_TRUE(r.close_reason.ok()) << r.close_reason;
+  EXPECT_TRUE(r.errors.empty());
+  absl::Status after = conn->Send("x");
+  EXPECT_EQ(after.code(), absl::StatusCode::kFailedPrecondition) << after;
+  EXPECT_EQ(server().Find(conn->id()), nullptr);
+}
+
+TEST_F(ConnectionTest, CloseWithErrorReportsTheReasonOnce) {
+  ASSERT_TRUE(StartServer({.on_data = Echo()}).ok());
+  TestPeer peer;
+  ConnectionPtr conn = ConnectPeer(&peer);
+  ASSERT_NE(conn, nullptr);
+  const absl::Status reason = absl::PermissionDeniedError("go away");
+  conn->CloseWithError(reason);
+  conn->CloseWithError(absl::InternalError("second"));  // no-op
+  conn->Close();                                        // no-op
+  EXPECT_TRUE(peer.WaitClosed().ok());
+  ASSERT_TRUE(tracker().WaitForSettled(1));
+  const ConnectionTracker::Record r = tracker().Get(conn->id());
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0], reason);
+  EXPECT_EQ(r.close_reason, reason);
+  EXPECT_EQ(r.closes, 1);
+}
+
+TEST_F(ConnectionTest, CloseInsideOnDataRunsOnCloseOnce) {
+  ASSERT_TRUE(StartServer({.on_data = [](Connection& c, Buffer& in) {
+                (void)c.Send(in.view());
+                in.RetrieveAll();
+                c.Close();
+                c.Close();
+              }}).ok());
+  for (int i = 0; i < 20; ++i) {
+    TestPeer peer;
+    ConnectionPtr conn = ConnectPeer(&peer);
+    ASSERT_NE(conn, nullptr);
+    ASSERT_TRUE(peer.WriteAll("bye").ok());
+    EXPECT_TRUE(peer.WaitClosed().ok());
+  }
+  ASSERT_TRUE(tracker().WaitForSettled(20));
+  EXPECT_TRUE(tracker().CheckBalanced());
+}
+
+TEST_F(ConnectionTest, AccessorsDescribeTheConnection) {
+  ASSERT_TRUE(StartServer({.on_data = Echo()}).ok());
+  TestPeer peer;
+  ConnectionPtr conn = ConnectPeer(&peer);
+  ASSERT_NE(conn, nullptr);
+  EXPECT_EQ(conn->peer_address(), peer.local_address());
+  EXPECT_EQ(conn->local_address(), server_->address());
+  EXPECT_TRUE(conn->connected());
+  EXPECT_FALSE(conn->name().empty());
+  conn->set_name("alice");
+  EXPECT_EQ(conn->name(), "alice");
+  struct Session {
+    int user;
+  };
+  EXPECT_EQ(conn->GetValue<Session>(), nullptr);
+  conn->SetValue(Session{42});
+  ASSERT_NE(conn->GetValue<Session>(), nullptr);
+  EXPECT_EQ(conn->GetValue<Session>()->user, 42);
+  absl::StatusOr<std::string> echoed = peer.Exchange("12345", 5);
+  ASSERT_TRUE(echoed.ok()) << echoed.status();
+  Barrier(conn->loop());  // bytes_written is counted after the write
+  EXPECT_EQ(conn->bytes_read(), 5u);
+  EXPECT_EQ(conn->bytes_written(), 5u);
+  conn->EraseValue<Session>();
+  EXPECT_EQ(conn->GetValue<Session>(), nullptr);
+}
+
+}  // namespace
+}  // namespace tao

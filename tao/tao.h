@@ -1,0 +1,31 @@
+// tao: a light-weight asynchronous TCP framework. This umbrella header is
+// everything a typical user needs; depend on //tao (or @tao//tao).
+//
+//   tao::Registry registry;
+//   registry.Register<chat::ChatMessage>(
+//       [](tao::Context& ctx, const chat::ChatMessage& msg) {
+//         ctx.server()->Broadcast(msg);
+//       });
+//   tao::ServerOptions options;
+//   options.io_threads = 2;
+//   tao::Server server(options, &registry);
+//   absl::Status listening = server.Listen("0.0.0.0:12345");
+//   absl::Status ran = server.Run();
+#ifndef TAO_TAO_H_
+#define TAO_TAO_H_
+
+#include "codec/codec.h"
+#include "codec/envelope_codec.h"
+#include "codec/tlv_codec.h"
+#include "tao/base/logging.h"
+#include "tao/base/status_macros.h"
+#include "tao/message/context.h"
+#include "tao/message/registry.h"
+#include "tao/net/buffer.h"
+#include "tao/net/client.h"
+#include "tao/net/connection.h"
+#include "tao/net/inet_address.h"
+#include "tao/net/options.h"
+#include "tao/net/server.h"
+
+#endif  // TAO_TAO_H_
