@@ -1,6 +1,7 @@
 #include "tao/net/client.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "google/protobuf/message.h"
 #include "tao/base/logging.h"
 #include "tao/base/status_macros.h"
@@ -11,6 +12,19 @@
 #include "tao/net/transport.h"
 
 namespace tao {
+namespace {
+
+// The host part of "host:port" / "[v6]:port" as the user wrote it (a name
+// like "localhost" matters for TLS SNI and certificate checks).
+std::string HostOf(absl::string_view address) {
+  if (absl::ConsumePrefix(&address, "[")) {
+    return std::string(address.substr(0, address.find(']')));
+  }
+  size_t colon = address.rfind(':');
+  return std::string(address.substr(0, colon));
+}
+
+}  // namespace
 
 Client::Client(ClientOptions options) : Client(std::move(options), nullptr) {}
 
@@ -31,6 +45,7 @@ absl::Status Client::Connect(absl::string_view address) {
         "Client::Connect called twice; use one Client per connection");
   }
   TAO_ASSIGN_OR_RETURN(InetAddress parsed, InetAddress::Parse(address));
+  server_name_ = parsed.is_ip() ? HostOf(address) : std::string();
   if (registry_ != nullptr) {
     if (handlers_->on_data) {
       return absl::FailedPreconditionError(
@@ -69,10 +84,16 @@ void Client::HandleConnected(Socket socket) {
     if (options_.connection.tcp_no_delay) (void)socket.SetTcpNoDelay(true);
     if (options_.connection.keep_alive) (void)socket.SetKeepAlive(true);
   }
+  absl::StatusOr<std::unique_ptr<Transport>> transport =
+      MakeTransport(options_.tls.get(), std::move(socket), server_name_);
+  if (!transport.ok()) {
+    TAO_LOG(ERROR) << "connection to " << connector_->address() << ": "
+                   << transport.status();
+    return;
+  }
   auto connection = std::make_shared<Connection>(
       loop(), next_id_.fetch_add(1, std::memory_order_relaxed),
-      std::make_unique<TcpTransport>(std::move(socket)),
-      local.ok() ? *local : InetAddress(),
+      *std::move(transport), local.ok() ? *local : InetAddress(),
       peer.ok() ? *peer : connector_->address(), options_.connection, handlers_,
       codec_, /*budget=*/nullptr,
       [this](Connection& closed) { HandleClosed(closed); });

@@ -24,6 +24,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -113,6 +114,7 @@ class Client {
   ConnectFailedCallback on_connect_failed_;
   std::unique_ptr<EventLoopThread> loop_thread_;
   std::shared_ptr<Connector> connector_;
+  std::string server_name_;  // the dialled host, for TLS
   std::atomic<uint64_t> next_id_{1};
 
   mutable absl::Mutex mu_;

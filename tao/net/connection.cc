@@ -113,6 +113,49 @@ void Connection::Establish() {
   channel_->SetCloseCallback([this] { HandleHangUp(); });
   channel_->SetErrorCallback([this] { HandleSocketError(); });
   channel_->Tie(shared_from_this());
+  ContinueHandshake();
+}
+
+void Connection::ContinueHandshake() {
+  absl::StatusOr<bool> done = transport_->Handshake();
+  if (!done.ok()) {
+    CloseInLoop(done.status(), /*report_error=*/true);
+    return;
+  }
+  if (!*done) {
+    if (!channel_->IsReading()) channel_->EnableReading();
+    if (transport_->WantsWrite() != channel_->IsWriting()) {
+      if (transport_->WantsWrite()) {
+        channel_->EnableWriting();
+      } else {
+        channel_->DisableWriting();
+      }
+    }
+    if (!handshake_timer_.valid()) {
+      std::weak_ptr<Connection> weak = weak_from_this();
+      handshake_timer_ = loop_->RunAfter(options_.handshake_timeout, [weak] {
+        std::shared_ptr<Connection> self = weak.lock();
+        if (self == nullptr || self->state() != State::kConnecting) return;
+        self->handshake_timer_ = TimerId{};
+        self->CloseInLoop(
+            absl::DeadlineExceededError(absl::StrCat(
+                "handshake with ", self->peer_address_.ToString(),
+                " not finished within ",
+                absl::FormatDuration(self->options_.handshake_timeout))),
+            /*report_error=*/true);
+      });
+    }
+    return;
+  }
+  if (handshake_timer_.valid()) {
+    loop_->Cancel(handshake_timer_);
+    handshake_timer_ = TimerId{};
+  }
+  FinishEstablish();
+}
+
+void Connection::FinishEstablish() {
+  if (channel_->IsWriting()) channel_->DisableWriting();
   SetState(State::kConnected);
   established_ = true;
   if (handlers_->on_connect && !handlers_->on_connect(*this)) {
@@ -122,8 +165,10 @@ void Connection::Establish() {
   }
   if (state() == State::kClosed) return;  // closed inside OnConnect
   UpdateReading();
-  // Output sent from inside OnConnect is flushed at the end of this event.
+  // Output sent before or inside OnConnect goes out at the end of this
+  // event; application data that arrived with the handshake is read now.
   if (!output_.empty()) ScheduleFlush();
+  if (transport_->HasBufferedInput() && channel_->IsReading()) HandleRead();
 }
 
 // ---------------------------------------------------------------------------
@@ -249,7 +294,11 @@ void Connection::DrainPending() {
 }
 
 void Connection::FlushOutput() {
-  if (state() == State::kClosed || channel_ == nullptr) return;
+  const State current = state();
+  if (current == State::kClosed || current == State::kConnecting ||
+      channel_ == nullptr) {
+    return;  // closed, or output waits for the handshake
+  }
   while (!output_.empty()) {
     struct iovec iov[kMaxIovecs];
     int count = 0;
@@ -309,7 +358,19 @@ void Connection::CheckLowWaterMark() {
 // ---------------------------------------------------------------------------
 // Reading
 
+void Connection::HandleWrite() {
+  if (state() == State::kConnecting) {
+    ContinueHandshake();
+  } else {
+    FlushOutput();
+  }
+}
+
 void Connection::HandleRead() {
+  if (state() == State::kConnecting) {
+    ContinueHandshake();
+    return;
+  }
   absl::StatusOr<Transport::ReadResult> result = transport_->Read(input_);
   if (!result.ok()) {
     CloseInLoop(result.status(), /*report_error=*/true);
@@ -467,9 +528,9 @@ void Connection::CloseInLoop(absl::Status reason, bool report_error) {
     close_reason_ = reason;
   }
   SetState(State::kClosed);
-  if (linger_timer_.valid()) {
-    loop_->Cancel(linger_timer_);
-    linger_timer_ = TimerId{};
+  for (TimerId* timer : {&linger_timer_, &handshake_timer_}) {
+    if (timer->valid()) loop_->Cancel(*timer);
+    *timer = TimerId{};
   }
   if (channel_ != nullptr) channel_->Remove();
   transport_->Close();

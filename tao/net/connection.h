@@ -173,7 +173,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint64_t dropped_sends() const { return dropped_sends_.load(kRelaxed); }
 
   // --- Owner interface (loop thread) ---
-  // Starts the connection: runs OnConnect and begins reading.
+  // Starts the connection: runs the transport's handshake (if any), then
+  // OnConnect, then begins reading.
   void Establish();
   // State that the protocol layer above (the message dispatcher) keeps per
   // connection; loop thread only. Destroyed with the connection.
@@ -197,8 +198,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void ReleaseBytes(size_t n);
   absl::Status Overflow(size_t n);
 
+  void ContinueHandshake();
+  void FinishEstablish();
   void HandleRead();
-  void HandleWrite() { FlushOutput(); }
+  void HandleWrite();
   void HandleHangUp();
   void HandleSocketError();
   void HandlePeerEof();
@@ -243,6 +246,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool paused_by_user_ = false;
   bool established_ = false;
   TimerId linger_timer_;
+  TimerId handshake_timer_;
 
   // Output handed over by other threads; drained by the loop.
   absl::Mutex pending_mu_;

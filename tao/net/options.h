@@ -12,6 +12,7 @@
 namespace tao {
 
 class Codec;
+class TransportFactory;
 
 // What happens when a peer does not read and a connection's queued output
 // would exceed ConnectionOptions::max_output_bytes (or the server-wide
@@ -43,6 +44,10 @@ struct ConnectionOptions {
   // --- Socket ---
   bool tcp_no_delay = true;
   bool keep_alive = true;
+
+  // How long a transport handshake (TLS) may take before the connection is
+  // closed with DEADLINE_EXCEEDED. Plain TCP has none.
+  absl::Duration handshake_timeout = absl::Seconds(10);
 
   // --- Shutdown ---
   // How long Shutdown()/graceful close may wait for queued output to drain
@@ -78,6 +83,10 @@ enum class UnknownTypePolicy {
 // Registry, how messages are framed and where handlers run.
 struct EndpointOptions {
   ConnectionOptions connection;
+
+  // TLS (or another transport) for every connection, e.g. a
+  // tao::TlsContext. nullptr: plain TCP.
+  std::shared_ptr<const TransportFactory> tls;
 
   // --- Messages (only with a Registry) ---
   // Where handlers run. 0: inline on the connection's I/O loop (lowest

@@ -119,17 +119,28 @@ absl::Status Server::Run() {
 void Server::HandleNewConnection(EventLoop* accept_loop, Socket socket,
                                  const InetAddress& peer) {
   const bool is_ip = peer.is_ip();
+  if (is_ip) {
+    if (options_.connection.tcp_no_delay) (void)socket.SetTcpNoDelay(true);
+    if (options_.connection.keep_alive) (void)socket.SetKeepAlive(true);
+  }
+  absl::StatusOr<InetAddress> local = socket.LocalAddress();
+  absl::StatusOr<std::unique_ptr<Transport>> transport =
+      MakeTransport(options_.tls.get(), std::move(socket),
+                    /*server_name=*/"");
+  if (!transport.ok()) {
+    TAO_LOG(ERROR) << "connection from " << peer << ": " << transport.status();
+    return;
+  }
   const std::string ip = is_ip ? peer.host() : std::string();
   ConnectionPtr connection;
   {
     absl::MutexLock lock(&mu_);
-    if (stopping_) return;  // the socket closes
+    if (stopping_) return;  // the transport closes the socket
     if (options_.max_connections > 0 &&
         open_count_.load(std::memory_order_relaxed) >=
             options_.max_connections) {
       refused_max_connections_.fetch_add(1, std::memory_order_relaxed);
-      TAO_LOG(WARNING) << "refused " << peer.ToString() << ": "
-                       << options_.max_connections
+      TAO_LOG(WARNING) << "refused " << peer << ": " << options_.max_connections
                        << " connections open (max_connections)";
       return;
     }
@@ -137,7 +148,7 @@ void Server::HandleNewConnection(EventLoop* accept_loop, Socket socket,
       size_t& count = per_ip_[ip];
       if (count >= options_.max_connections_per_ip) {
         refused_per_ip_.fetch_add(1, std::memory_order_relaxed);
-        TAO_LOG(WARNING) << "refused " << peer.ToString() << ": " << count
+        TAO_LOG(WARNING) << "refused " << peer << ": " << count
                          << " connections open from " << ip
                          << " (max_connections_per_ip)";
         return;
@@ -146,18 +157,11 @@ void Server::HandleNewConnection(EventLoop* accept_loop, Socket socket,
     }
     open_count_.fetch_add(1, std::memory_order_relaxed);
     accepted_.fetch_add(1, std::memory_order_relaxed);
-
-    if (is_ip) {
-      if (options_.connection.tcp_no_delay) (void)socket.SetTcpNoDelay(true);
-      if (options_.connection.keep_alive) (void)socket.SetKeepAlive(true);
-    }
-    absl::StatusOr<InetAddress> local = socket.LocalAddress();
     EventLoop* loop = options_.reuse_port ? accept_loop : loops_->GetNextLoop();
     const uint64_t id = next_id_.fetch_add(1, std::memory_order_relaxed);
     connection = std::make_shared<Connection>(
-        loop, id, std::make_unique<TcpTransport>(std::move(socket)),
-        local.ok() ? *local : listen_address_, peer, options_.connection,
-        handlers_, codec_, budget_,
+        loop, id, *std::move(transport), local.ok() ? *local : listen_address_,
+        peer, options_.connection, handlers_, codec_, budget_,
         [this](Connection& closed) { HandleConnectionClosed(closed); });
     connections_.Insert(id, connection);
   }

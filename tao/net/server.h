@@ -140,8 +140,6 @@ class Server {
   void HandleNewConnection(EventLoop* accept_loop, Socket socket,
                            const InetAddress& peer);
   void HandleConnectionClosed(Connection& connection);
-  bool TakeIpSlot(const std::string& ip);
-  void ReleaseIpSlot(const std::string& ip);
 
   const ServerOptions options_;
   const Registry* const registry_;  // may be null

@@ -29,4 +29,13 @@ absl::StatusOr<size_t> TcpTransport::Write(
   return absl::ErrnoToStatus(errno, "send");
 }
 
+absl::StatusOr<std::unique_ptr<Transport>> MakeTransport(
+    const TransportFactory* factory, Socket socket,
+    absl::string_view server_name) {
+  if (factory == nullptr) {
+    return std::unique_ptr<Transport>(new TcpTransport(std::move(socket)));
+  }
+  return factory->Wrap(std::move(socket), server_name);
+}
+
 }  // namespace tao

@@ -10,8 +10,10 @@
 #include <sys/uio.h>
 
 #include <cstddef>
+#include <memory>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "tao/net/buffer.h"
 #include "tao/net/socket.h"
@@ -30,8 +32,16 @@ class Transport {
   // The descriptor the loop polls.
   virtual int fd() const = 0;
 
-  // Reads what is available into `in` (one read for plain TCP). A peer
-  // reset or a protocol failure is an error status.
+  // Drives the transport's own handshake, if it has one (TLS). Returns true
+  // once the connection can carry data; plain TCP is ready at once. While
+  // false, the connection calls again when the fd is readable, or writable
+  // while WantsWrite(). An error ends the connection.
+  virtual absl::StatusOr<bool> Handshake() { return true; }
+
+  // Reads what is available into `in` (one read for plain TCP). Must leave
+  // nothing decoded but undelivered inside the transport: the loop only
+  // calls again when the fd becomes readable. A peer reset or a protocol
+  // failure is an error status.
   virtual absl::StatusOr<ReadResult> Read(Buffer& in) = 0;
 
   // Writes a prefix of `data` without blocking; returns the bytes taken
@@ -44,6 +54,11 @@ class Transport {
   // True while the transport needs writability for its own records (a TLS
   // handshake); plain TCP never does.
   virtual bool WantsWrite() const { return false; }
+
+  // True when Read would deliver bytes the transport already holds (e.g.
+  // application data that arrived with the last handshake flight), which
+  // the fd's readiness would not announce.
+  virtual bool HasBufferedInput() const { return false; }
 
   // Closes the descriptor. Idempotent; the loop has stopped polling it.
   virtual void Close() = 0;
@@ -66,6 +81,23 @@ class TcpTransport final : public Transport {
  private:
   Socket socket_;
 };
+
+// Makes the transport for each new connection of a server or client that
+// does not use plain TCP (see ServerOptions::tls; TlsContext implements it).
+// Thread safety: Wrap may be called from any I/O loop concurrently.
+class TransportFactory {
+ public:
+  virtual ~TransportFactory() = default;
+  // `server_name` is the host the client dialled (for SNI and certificate
+  // verification); empty on the server side.
+  virtual absl::StatusOr<std::unique_ptr<Transport>> Wrap(
+      Socket socket, absl::string_view server_name) const = 0;
+};
+
+// `factory->Wrap(...)`, or a TcpTransport when `factory` is null.
+absl::StatusOr<std::unique_ptr<Transport>> MakeTransport(
+    const TransportFactory* factory, Socket socket,
+    absl::string_view server_name);
 
 }  // namespace tao
 
