@@ -44,6 +44,10 @@ using HighWaterMarkCallback = std::function<void(Connection&, size_t queued)>;
 // high water mark; the connection is writable again.
 using LowWaterMarkCallback = std::function<void(Connection&, size_t queued)>;
 
+// A connection was idle for HeartbeatOptions::reader_idle / writer_idle.
+enum class IdleKind { kReaderIdle, kWriterIdle };
+using IdleCallback = std::function<void(Connection&, IdleKind)>;
+
 }  // namespace tao
 
 #endif  // TAO_NET_CALLBACKS_H_

@@ -5,7 +5,7 @@
 #include "google/protobuf/message.h"
 #include "tao/base/logging.h"
 #include "tao/base/status_macros.h"
-#include "tao/message/dispatcher.h"
+#include "tao/message/message_stack.h"
 #include "tao/net/connector.h"
 #include "tao/net/event_loop.h"
 #include "tao/net/event_loop_thread_pool.h"
@@ -46,22 +46,9 @@ absl::Status Client::Connect(absl::string_view address) {
   }
   TAO_ASSIGN_OR_RETURN(InetAddress parsed, InetAddress::Parse(address));
   server_name_ = parsed.is_ip() ? HostOf(address) : std::string();
-  if (registry_ != nullptr) {
-    if (handlers_->on_data) {
-      return absl::FailedPreconditionError(
-          "a client with a Registry decodes messages itself; OnData is only "
-          "for byte-level clients");
-    }
-    dispatcher_ = std::make_unique<Dispatcher>(
-        registry_, codec_.get(), options_, nullptr, this,
-        [handlers = handlers_](Connection& c, const absl::Status& s) {
-          if (handlers->on_error) handlers->on_error(c, s);
-        });
-    handlers_->on_data = [dispatcher = dispatcher_.get()](Connection& c,
-                                                          Buffer& in) {
-      dispatcher->OnData(c, in);
-    };
-  }
+  TAO_ASSIGN_OR_RETURN(
+      stack_, MessageStack::Install(options_, registry_, codec_.get(), nullptr,
+                                    this, on_idle_, handlers_));
   EventLoop* loop = loop_thread_->Start();
   connector_ = std::make_shared<Connector>(
       loop, parsed, options_.connect_timeout, options_.reconnect);
@@ -109,6 +96,7 @@ void Client::HandleConnected(Socket socket) {
 }
 
 void Client::HandleClosed(Connection& connection) {
+  stack_->OnConnectionClosed(connection);
   bool reconnect;
   {
     absl::MutexLock lock(&mu_);
@@ -158,6 +146,21 @@ absl::Status Client::SendRaw(int32_t type, absl::string_view payload) {
   return current->SendRaw(type, payload);
 }
 
+absl::StatusOr<TimerId> Client::Sched(absl::Duration interval,
+                                      absl::AnyInvocable<void()> fn) {
+  if (loop() == nullptr) {
+    return absl::FailedPreconditionError("Sched needs a started client");
+  }
+  if (interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("Sched needs a positive interval");
+  }
+  return loop()->RunEvery(interval, std::move(fn));
+}
+
+void Client::CancelSched(TimerId id) {
+  if (loop() != nullptr) loop()->Cancel(id);
+}
+
 void Client::Stop() {
   if (loop_thread_->loop() == nullptr) return;  // never started / stopped
   TAO_CHECK(!loop()->IsInLoopThread())
@@ -178,7 +181,7 @@ void Client::Stop() {
     };
     mu_.Await(absl::Condition(&closed));
   }
-  if (dispatcher_ != nullptr) dispatcher_->Shutdown();
+  if (stack_ != nullptr) stack_->Shutdown();
   loop_thread_->Stop();
 }
 

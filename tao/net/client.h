@@ -27,6 +27,7 @@
 #include <string>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -35,6 +36,7 @@
 #include "tao/net/callbacks.h"
 #include "tao/net/connection.h"
 #include "tao/net/options.h"
+#include "tao/timer/timer_queue.h"
 
 namespace google::protobuf {
 class Message;
@@ -44,7 +46,7 @@ namespace tao {
 
 class Codec;
 class Connector;
-class Dispatcher;
+class MessageStack;
 class EventLoop;
 class EventLoopThread;
 class Registry;
@@ -77,6 +79,8 @@ class Client {
   void OnConnectFailed(ConnectFailedCallback cb) {
     on_connect_failed_ = std::move(cb);
   }
+  // Reader/writer idle per ClientOptions::heartbeat.
+  void OnIdle(IdleCallback cb) { on_idle_ = std::move(cb); }
 
   // Starts connecting; the outcome arrives through OnConnect or
   // OnConnectFailed. INVALID_ARGUMENT for a bad address,
@@ -101,6 +105,12 @@ class Client {
 
   EventLoop* loop() const;
 
+  // Runs `fn` every `interval` on the client's loop until Stop.
+  // FAILED_PRECONDITION before Connect().
+  absl::StatusOr<TimerId> Sched(absl::Duration interval,
+                                absl::AnyInvocable<void()> fn);
+  void CancelSched(TimerId id);
+
  private:
   absl::StatusOr<ConnectionPtr> Connected() const;
   void HandleConnected(Socket socket);
@@ -109,7 +119,8 @@ class Client {
   const ClientOptions options_;
   const Registry* const registry_;  // may be null
   const std::shared_ptr<const Codec> codec_;
-  std::unique_ptr<Dispatcher> dispatcher_;
+  IdleCallback on_idle_;
+  std::unique_ptr<MessageStack> stack_;  // created by Connect()
   const std::shared_ptr<Connection::Handlers> handlers_;
   ConnectFailedCallback on_connect_failed_;
   std::unique_ptr<EventLoopThread> loop_thread_;

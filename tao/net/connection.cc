@@ -356,6 +356,66 @@ void Connection::CheckLowWaterMark() {
 }
 
 // ---------------------------------------------------------------------------
+// Connection-bound timers
+
+TimerId Connection::RunAt(MonoTime deadline, TimerCallback fn) {
+  return AddTimer(deadline, absl::ZeroDuration(), std::move(fn));
+}
+
+TimerId Connection::RunAfter(absl::Duration delay, TimerCallback fn) {
+  return AddTimer(AddDuration(loop_->Now(), delay), absl::ZeroDuration(),
+                  std::move(fn));
+}
+
+TimerId Connection::RunEvery(absl::Duration interval, TimerCallback fn) {
+  return AddTimer(MonoTime{}, interval, std::move(fn));
+}
+
+TimerId Connection::AddTimer(MonoTime deadline, absl::Duration interval,
+                             TimerCallback fn) {
+  if (state() == State::kClosed) return TimerId{};
+  const bool periodic = interval > absl::ZeroDuration();
+  // The loop's id is known only after scheduling; the callback reads it to
+  // forget (one-shot) or cancel (periodic, after close) itself.
+  auto id_slot = std::make_shared<std::atomic<uint64_t>>(0);
+  EventLoop* loop = loop_;
+  auto task = [weak = weak_from_this(), fn = std::move(fn), id_slot, periodic,
+               loop]() mutable {
+    std::shared_ptr<Connection> self = weak.lock();
+    const TimerId id{id_slot->load(std::memory_order_acquire)};
+    if (self == nullptr || self->state() == State::kClosed) {
+      if (periodic) loop->Cancel(id);
+      return;
+    }
+    if (!periodic && id.valid()) {
+      absl::MutexLock lock(&self->mu_);
+      self->timers_.erase(id.value);
+    }
+    fn(*self);
+  };
+  const TimerId id = periodic ? loop_->RunEvery(interval, std::move(task))
+                              : loop_->RunAt(deadline, std::move(task));
+  id_slot->store(id.value, std::memory_order_release);
+  bool closed;
+  {
+    absl::MutexLock lock(&mu_);
+    closed = state() == State::kClosed;
+    if (!closed) timers_.insert(id.value);
+  }
+  if (closed) loop_->Cancel(id);  // lost a race with close
+  return id;
+}
+
+void Connection::CancelTimer(TimerId id) {
+  if (!id.valid()) return;
+  {
+    absl::MutexLock lock(&mu_);
+    if (timers_.erase(id.value) == 0) return;  // not ours, or already fired
+  }
+  loop_->Cancel(id);
+}
+
+// ---------------------------------------------------------------------------
 // Reading
 
 void Connection::HandleWrite() {
@@ -523,11 +583,15 @@ void Connection::CloseInLoop(absl::Status reason, bool report_error) {
   loop_->AssertInLoopThread();
   if (state() == State::kClosed) return;
   std::shared_ptr<Connection> self = shared_from_this();  // survive the hooks
+  absl::flat_hash_set<uint64_t> timers;
   {
     absl::MutexLock lock(&mu_);
     close_reason_ = reason;
+    // Under mu_, so AddTimer either sees kClosed or has its id here.
+    SetState(State::kClosed);
+    timers.swap(timers_);
   }
-  SetState(State::kClosed);
+  for (uint64_t id : timers) loop_->Cancel(TimerId{id});
   for (TimerId* timer : {&linger_timer_, &handshake_timer_}) {
     if (timer->valid()) loop_->Cancel(*timer);
     *timer = TimerId{};

@@ -44,6 +44,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/strings/cord.h"
@@ -136,6 +137,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Reports `reason` to OnError, then closes now.
   void CloseWithError(absl::Status reason);
 
+  // --- Timers bound to this connection (any thread) ---
+  // Callbacks run on the loop thread with the connection, and never after
+  // it closed: closing cancels every pending timer of the connection.
+  // Return an invalid TimerId when the connection is already closed.
+  using TimerCallback = absl::AnyInvocable<void(Connection&)>;
+  TimerId RunAt(MonoTime deadline, TimerCallback fn);
+  TimerId RunAfter(absl::Duration delay, TimerCallback fn);
+  TimerId RunEvery(absl::Duration interval, TimerCallback fn);
+  // No-op for fired, cancelled or unknown ids.
+  void CancelTimer(TimerId id);
+
   // --- Flow control (any thread) ---
   // Stops / resumes delivering input (e.g. while a worker queue is full).
   void PauseReading();
@@ -176,6 +188,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Starts the connection: runs the transport's handshake (if any), then
   // OnConnect, then begins reading.
   void Establish();
+  // The byte stream (TCP or TLS); loop thread only.
+  Transport& transport() const { return *transport_; }
   // State that the protocol layer above (the message dispatcher) keeps per
   // connection; loop thread only. Destroyed with the connection.
   void* protocol_state() const { return protocol_state_.get(); }
@@ -194,6 +208,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   template <typename Bytes>
   absl::Status SendImpl(const Bytes& bytes);
+  TimerId AddTimer(MonoTime deadline, absl::Duration interval,
+                   TimerCallback fn);
   bool Reserve(size_t n);
   void ReleaseBytes(size_t n);
   absl::Status Overflow(size_t n);
@@ -266,6 +282,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   absl::Status close_reason_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<const void*, std::shared_ptr<void>> values_
       ABSL_GUARDED_BY(mu_);
+  // Pending connection-bound timers (loop-level ids), cancelled on close.
+  absl::flat_hash_set<uint64_t> timers_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace tao

@@ -79,6 +79,25 @@ enum class UnknownTypePolicy {
   kClose,
 };
 
+// Go-tao-compatible application heartbeats and idle detection. Everything is
+// off by default (all zero).
+struct HeartbeatOptions {
+  // Send a heartbeat (type 0, int64 little-endian Unix-nanosecond timestamp,
+  // exactly Go tao's) this often on every connection. Zero: never. Only for
+  // endpoints with a Registry (framed messages). Clients usually send.
+  absl::Duration interval = absl::ZeroDuration();
+  // Close a connection after this long with nothing received, unless the
+  // peer is still draining our output (acknowledging bytes): a slow reader
+  // is not a dead one. Closed with DEADLINE_EXCEEDED, reported to OnError,
+  // counted. Zero: never. Any received frame counts as traffic.
+  absl::Duration timeout = absl::ZeroDuration();
+  // OnIdle(kReaderIdle) after this long with nothing received, and
+  // OnIdle(kWriterIdle) after this long with nothing written (once per idle
+  // stretch; Netty's IdleStateHandler). Zero: off.
+  absl::Duration reader_idle = absl::ZeroDuration();
+  absl::Duration writer_idle = absl::ZeroDuration();
+};
+
 // What servers and clients share: connection settings and, when they have a
 // Registry, how messages are framed and where handlers run.
 struct EndpointOptions {
@@ -94,6 +113,7 @@ struct EndpointOptions {
   // pool of N workers; each connection's messages still run one at a time,
   // in order. -1: one worker per hardware thread.
   int handler_threads = -1;
+  HeartbeatOptions heartbeat;
   // Framing. nullptr: TLV, Go tao's TypeLengthValueCodec.
   std::shared_ptr<const Codec> codec;
   UnknownTypePolicy unknown_type_policy = UnknownTypePolicy::kSkip;

@@ -7,7 +7,7 @@
 #include "google/protobuf/message.h"
 #include "tao/base/logging.h"
 #include "tao/base/status_macros.h"
-#include "tao/message/dispatcher.h"
+#include "tao/message/message_stack.h"
 #include "tao/net/acceptor.h"
 #include "tao/net/event_loop.h"
 #include "tao/net/event_loop_thread_pool.h"
@@ -73,22 +73,9 @@ absl::Status Server::Start() {
     return absl::FailedPreconditionError(
         "Start() before a successful Listen()");
   }
-  if (registry_ != nullptr) {
-    if (handlers_->on_data) {
-      return absl::FailedPreconditionError(
-          "a server with a Registry decodes messages itself; OnData is only "
-          "for byte-level servers");
-    }
-    dispatcher_ = std::make_unique<Dispatcher>(
-        registry_, codec_.get(), options_, this, nullptr,
-        [handlers = handlers_](Connection& c, const absl::Status& s) {
-          if (handlers->on_error) handlers->on_error(c, s);
-        });
-    handlers_->on_data = [dispatcher = dispatcher_.get()](Connection& c,
-                                                          Buffer& in) {
-      dispatcher->OnData(c, in);
-    };
-  }
+  TAO_ASSIGN_OR_RETURN(
+      stack_, MessageStack::Install(options_, registry_, codec_.get(), this,
+                                    nullptr, on_idle_, handlers_));
   started_ = true;
   loops_ = std::make_unique<EventLoopThreadPool>(
       ResolveThreads(options_.io_threads));
@@ -172,6 +159,7 @@ void Server::HandleConnectionClosed(Connection& connection) {
   if (!connection.close_reason().ok()) {
     closed_with_error_.fetch_add(1, std::memory_order_relaxed);
   }
+  stack_->OnConnectionClosed(connection);
   connections_.Erase(connection.id());
   absl::MutexLock lock(&mu_);
   if (options_.max_connections_per_ip > 0 &&
@@ -224,7 +212,7 @@ void Server::Join() {
     mu_.Await(absl::Condition(&drained));
   }
   // Handlers still queued run (their sends fail: connections are closed).
-  if (dispatcher_ != nullptr) dispatcher_->Shutdown();
+  stack_->Shutdown();
   loops_->Stop();
   joined_ = true;
 }
@@ -271,6 +259,21 @@ absl::Status Server::Unicast(uint64_t id,
   return connection->Send(message);
 }
 
+absl::StatusOr<TimerId> Server::Sched(absl::Duration interval,
+                                      absl::AnyInvocable<void()> fn) {
+  if (!started_ || joined_) {
+    return absl::FailedPreconditionError("Sched needs a running server");
+  }
+  if (interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("Sched needs a positive interval");
+  }
+  return loops_->loop(0)->RunEvery(interval, std::move(fn));
+}
+
+void Server::CancelSched(TimerId id) {
+  if (started_ && !joined_) loops_->loop(0)->Cancel(id);
+}
+
 ServerStats Server::stats() const {
   ServerStats stats;
   stats.accepted = accepted_.load(std::memory_order_relaxed);
@@ -283,13 +286,14 @@ ServerStats Server::stats() const {
   stats.closed_with_error = closed_with_error_.load(std::memory_order_relaxed);
   stats.connections = connections_.size();
   stats.queued_output_bytes = budget_->used();
-  if (dispatcher_ != nullptr) {
-    DispatchStats dispatch = dispatcher_->stats();
+  if (stack_ != nullptr) {
+    DispatchStats dispatch = stack_->dispatch_stats();
     stats.messages = dispatch.messages;
     stats.heartbeats = dispatch.heartbeats;
     stats.unknown_types = dispatch.unknown_types;
     stats.bad_frames = dispatch.bad_frames;
     stats.bad_payloads = dispatch.bad_payloads;
+    stats.closed_idle = stack_->closed_idle();
   }
   return stats;
 }

@@ -37,7 +37,9 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -48,6 +50,7 @@
 #include "tao/net/inet_address.h"
 #include "tao/net/options.h"
 #include "tao/net/socket.h"
+#include "tao/timer/timer_queue.h"
 
 namespace google::protobuf {
 class Message;
@@ -57,7 +60,7 @@ namespace tao {
 
 class Acceptor;
 class Codec;
-class Dispatcher;
+class MessageStack;
 class EventLoop;
 class EventLoopThreadPool;
 class OutputBudget;
@@ -78,6 +81,7 @@ struct ServerStats {
   uint64_t unknown_types = 0;
   uint64_t bad_frames = 0;
   uint64_t bad_payloads = 0;
+  uint64_t closed_idle = 0;  // closed by the heartbeat timeout
 };
 
 class Server {
@@ -104,6 +108,8 @@ class Server {
   void OnLowWaterMark(LowWaterMarkCallback cb) {
     handlers_->on_low_water_mark = std::move(cb);
   }
+  // Reader/writer idle per ServerOptions::heartbeat.
+  void OnIdle(IdleCallback cb) { on_idle_ = std::move(cb); }
 
   // Binds and listens now, so listen_address() tells the port chosen for
   // ":0". Accepts "host:port", "[v6]:port", "unix:/path". Before Start.
@@ -133,6 +139,12 @@ class Server {
   absl::Status Unicast(uint64_t id, const google::protobuf::Message& message);
 
   ServerStats stats() const;
+
+  // Runs `fn` every `interval` on the first I/O loop until Stop (no drift).
+  // FAILED_PRECONDITION before Start().
+  absl::StatusOr<TimerId> Sched(absl::Duration interval,
+                                absl::AnyInvocable<void()> fn);
+  void CancelSched(TimerId id);
   const ServerOptions& options() const { return options_; }
   const Codec& codec() const { return *codec_; }
 
@@ -144,7 +156,9 @@ class Server {
   const ServerOptions options_;
   const Registry* const registry_;  // may be null
   const std::shared_ptr<const Codec> codec_;
-  std::unique_ptr<Dispatcher> dispatcher_;
+  IdleCallback on_idle_;
+  // Dispatcher + heartbeats; created by Start(), outlives the loops.
+  std::unique_ptr<MessageStack> stack_;
   const std::shared_ptr<Connection::Handlers> handlers_;
   const std::shared_ptr<OutputBudget> budget_;
 

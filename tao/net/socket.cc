@@ -1,7 +1,9 @@
 #include "tao/net/socket.h"
 
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -176,6 +178,15 @@ absl::Status Socket::ShutdownWrite() {
                                absl::StrCat("shutdown(SHUT_WR) on fd ", fd_));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<size_t> Socket::UnsentBytes() const {
+  int queued = 0;
+  if (::ioctl(fd_, SIOCOUTQ, &queued) != 0) {
+    return absl::ErrnoToStatus(errno,
+                               absl::StrCat("ioctl(SIOCOUTQ) on fd ", fd_));
+  }
+  return static_cast<size_t>(queued);
 }
 
 absl::Status Socket::TakeError() {

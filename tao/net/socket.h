@@ -71,6 +71,9 @@ class Socket {
   // Reads and clears SO_ERROR: OK, or the pending error (e.g. a refused
   // connect is Unavailable "...: Connection refused").
   absl::Status TakeError();
+  // Bytes in the kernel's send queue the peer has not acknowledged yet
+  // (SIOCOUTQ): a queue that shrinks means a live peer, however slow.
+  absl::StatusOr<size_t> UnsentBytes() const;
 
   absl::StatusOr<InetAddress> LocalAddress() const;  // getsockname
   absl::StatusOr<InetAddress> PeerAddress() const;   // getpeername

@@ -408,3 +408,28 @@ TEST(SocketTest, ReusePortAllowsTwoListeners) {
 
 }  // namespace
 }  // namespace tao
+
+namespace tao {
+namespace {
+
+TEST(SocketUnsentBytesTest, CountsBytesThePeerHasNotAcknowledged) {
+  absl::StatusOr<Socket> listener = Socket::Create(AF_INET);
+  ASSERT_TRUE(listener.ok());
+  ASSERT_TRUE(listener->Bind(InetAddress::Loopback(0)).ok());
+  ASSERT_TRUE(listener->Listen().ok());
+  absl::StatusOr<InetAddress> address = listener->LocalAddress();
+  ASSERT_TRUE(address.ok());
+  absl::StatusOr<Socket> client = Socket::Create(AF_INET);
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE(client->Connect(*address).ok());
+  struct pollfd writable = {client->fd(), POLLOUT, 0};
+  ASSERT_EQ(::poll(&writable, 1, 10000), 1);
+  absl::StatusOr<size_t> unsent = client->UnsentBytes();
+  ASSERT_TRUE(unsent.ok()) << unsent.status();
+  EXPECT_EQ(*unsent, 0u);  // nothing sent yet
+  Socket closed;
+  EXPECT_FALSE(closed.UnsentBytes().ok());  // no descriptor: a clear error
+}
+
+}  // namespace
+}  // namespace tao

@@ -1,0 +1,179 @@
+#include "tao/message/heartbeat.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "tao/net/event_loop.h"
+#include "tao/net/transport.h"
+
+namespace tao {
+namespace {
+
+constexpr absl::Duration kMinTick = absl::Milliseconds(1);
+constexpr absl::Duration kMaxTick = absl::Seconds(1);
+
+bool On(absl::Duration d) { return d > absl::ZeroDuration(); }
+
+// Idle deadlines are checked to 1/8 of the shortest one.
+absl::Duration TickFor(const HeartbeatOptions& options) {
+  absl::Duration shortest = absl::InfiniteDuration();
+  for (absl::Duration d :
+       {options.timeout, options.reader_idle, options.writer_idle}) {
+    if (On(d)) shortest = std::min(shortest, d);
+  }
+  if (shortest == absl::InfiniteDuration()) return kMaxTick;
+  return std::clamp(shortest / 8, kMinTick, kMaxTick);
+}
+
+}  // namespace
+
+std::string EncodeHeartbeatPayload(absl::Time now) {
+  const uint64_t nanos = static_cast<uint64_t>(absl::ToUnixNanos(now));
+  std::string payload(8, '\0');
+  for (int i = 0; i < 8; ++i) payload[i] = static_cast<char>(nanos >> (8 * i));
+  return payload;
+}
+
+// Per-connection state, kept as a connection value; loop thread only.
+struct HeartbeatMonitor::State {
+  TimingWheel* wheel = nullptr;
+  WheelTimerId check;
+  // Output the peer had acknowledged, and our backlog, at the last check.
+  uint64_t acked = 0;
+  size_t backlog = 0;
+  // The last-read / last-write time an idle callback already reported.
+  MonoTime reader_reported{};
+  MonoTime writer_reported{};
+};
+
+namespace {
+
+// Bytes the peer acknowledged and bytes still waiting (ours + kernel's).
+struct Progress {
+  uint64_t acked;
+  size_t backlog;
+};
+
+Progress ProgressOf(Connection& connection) {
+  const size_t unsent =
+      connection.transport().socket().UnsentBytes().value_or(0);
+  const uint64_t written = connection.bytes_written();
+  return Progress{written > unsent ? written - unsent : 0,
+                  connection.queued_output_bytes() + unsent};
+}
+
+}  // namespace
+
+HeartbeatMonitor::HeartbeatMonitor(const HeartbeatOptions& options,
+                                   bool send_heartbeats, IdleCallback on_idle)
+    : options_(options),
+      send_heartbeats_(send_heartbeats && On(options.interval)),
+      enabled_(send_heartbeats_ || On(options.timeout) ||
+               On(options.reader_idle) || On(options.writer_idle)),
+      tick_(TickFor(options)),
+      on_idle_(std::move(on_idle)) {}
+
+HeartbeatMonitor::~HeartbeatMonitor() = default;
+
+TimingWheel& HeartbeatMonitor::WheelFor(EventLoop* loop) {
+  absl::MutexLock lock(&mu_);
+  std::unique_ptr<TimingWheel>& wheel = wheels_[loop];
+  if (wheel == nullptr) {
+    wheel = std::make_unique<TimingWheel>(loop->clock(), tick_);
+    loop->RunEvery(tick_, [raw = wheel.get()] { raw->Advance(); });
+  }
+  return *wheel;
+}
+
+void HeartbeatMonitor::Attach(Connection& connection) {
+  if (!enabled_) return;
+  connection.loop()->AssertInLoopThread();
+  const bool checks = On(options_.timeout) || On(options_.reader_idle) ||
+                      On(options_.writer_idle);
+  if (send_heartbeats_) {
+    connection.RunEvery(options_.interval, [](Connection& c) {
+      (void)c.SendRaw(kHeartbeatType, EncodeHeartbeatPayload(absl::Now()));
+    });
+  }
+  if (!checks) return;
+  State fresh;
+  fresh.wheel = &WheelFor(connection.loop());
+  const Progress progress = ProgressOf(connection);
+  fresh.acked = progress.acked;
+  fresh.backlog = progress.backlog;
+  connection.SetValue(std::move(fresh));
+  Arm(connection, *connection.GetValue<State>(), connection.loop()->Now());
+}
+
+void HeartbeatMonitor::Detach(Connection& connection) {
+  if (!enabled_) return;
+  std::shared_ptr<State> state = connection.GetValue<State>();
+  if (state == nullptr) return;
+  state->wheel->Cancel(state->check);
+  connection.EraseValue<State>();
+}
+
+void HeartbeatMonitor::Arm(Connection& connection, State& state, MonoTime now) {
+  // The next moment one of the enabled idle conditions could become true.
+  MonoTime next = MonoTime::max();
+  auto consider = [&](absl::Duration limit, MonoTime last) {
+    if (!On(limit)) return;
+    MonoTime due = AddDuration(last, limit);
+    if (due <= now) due = AddDuration(now, limit);  // this stretch was handled
+    next = std::min(next, due);
+  };
+  consider(options_.timeout, connection.last_read_time());
+  consider(options_.reader_idle, connection.last_read_time());
+  consider(options_.writer_idle, connection.last_write_time());
+  const absl::Duration delay = ToDuration(next - now);
+  if (!state.wheel->Refresh(state.check, delay)) {
+    state.check = state.wheel->Add(
+        delay, [this, weak = connection.weak_from_this()] { Check(weak); });
+  }
+}
+
+void HeartbeatMonitor::Check(const std::weak_ptr<Connection>& weak) {
+  std::shared_ptr<Connection> connection = weak.lock();
+  if (connection == nullptr ||
+      connection->state() == Connection::State::kClosed) {
+    return;
+  }
+  std::shared_ptr<State> state = connection->GetValue<State>();
+  if (state == nullptr) return;
+  state->check = WheelTimerId{};
+  const MonoTime now = connection->loop()->Now();
+  const MonoTime last_read = connection->last_read_time();
+  const MonoTime last_write = connection->last_write_time();
+
+  const Progress progress = ProgressOf(*connection);
+  const bool draining = state->backlog > 0 && progress.acked > state->acked;
+  state->acked = progress.acked;
+  state->backlog = progress.backlog;
+  if (On(options_.timeout) &&
+      now - last_read >= absl::ToChronoNanoseconds(options_.timeout) &&
+      !draining) {
+    closed_idle_.fetch_add(1, std::memory_order_relaxed);
+    connection->CloseWithError(absl::DeadlineExceededError(absl::StrCat(
+        "no traffic from ", connection->peer_address().ToString(), " for ",
+        absl::FormatDuration(ToDuration(now - last_read)),
+        " (heartbeat timeout ", absl::FormatDuration(options_.timeout), ")")));
+    return;
+  }
+  if (on_idle_ && On(options_.reader_idle) &&
+      now - last_read >= absl::ToChronoNanoseconds(options_.reader_idle) &&
+      state->reader_reported != last_read) {
+    state->reader_reported = last_read;
+    on_idle_(*connection, IdleKind::kReaderIdle);
+  }
+  if (on_idle_ && On(options_.writer_idle) &&
+      now - last_write >= absl::ToChronoNanoseconds(options_.writer_idle) &&
+      state->writer_reported != last_write) {
+    state->writer_reported = last_write;
+    on_idle_(*connection, IdleKind::kWriterIdle);
+  }
+  if (connection->state() == Connection::State::kClosed) return;
+  Arm(*connection, *state, now);
+}
+
+}  // namespace tao
