@@ -147,7 +147,11 @@ void HeartbeatMonitor::Check(const std::weak_ptr<Connection>& weak) {
   const MonoTime last_write = connection->last_write_time();
 
   const Progress progress = ProgressOf(*connection);
-  const bool draining = state->backlog > 0 && progress.acked > state->acked;
+  // Draining: the peer acknowledged output since the last check while we
+  // had (or still have) a backlog. Acknowledged heartbeats alone prove only
+  // that the peer's kernel is alive, not the peer.
+  const bool draining = progress.acked > state->acked &&
+                        (state->backlog > 0 || progress.backlog > 0);
   state->acked = progress.acked;
   state->backlog = progress.backlog;
   if (On(options_.timeout) &&
