@@ -1,0 +1,42 @@
+// The time server: shows each client the time every --interval, then says
+// goodbye after --ticks.
+//   ./bazelw run //examples/timer:server -- --address=127.0.0.1:12346
+#include <cstdio>
+
+#include "absl/flags/flag.h"
+#include "examples/common/flags.h"
+#include "examples/common/shutdown_signal.h"
+#include "examples/timer/time_service.h"
+
+ABSL_FLAG(std::string, address, "127.0.0.1:12346", "address to listen on");
+ABSL_FLAG(absl::Duration, interval, absl::Seconds(1), "time between ticks");
+ABSL_FLAG(int, ticks, 10, "ticks per client before closing");
+
+int main(int argc, char** argv) {
+  tao::examples::ShutdownSignal shutdown;  // before any thread starts
+  tao::examples::ParseFlags(argc, argv,
+                            "time server: --address=host:port --ticks=N");
+  tao::examples::CheckAddressFlag("address", absl::GetFlag(FLAGS_address));
+  if (absl::GetFlag(FLAGS_interval) <= absl::ZeroDuration()) {
+    tao::examples::UsageError("--interval must be positive");
+  }
+  if (absl::GetFlag(FLAGS_ticks) <= 0) {
+    tao::examples::UsageError("--ticks must be positive");
+  }
+  std::unique_ptr<tao::Server> server = timer_example::NewTimeServer(
+      tao::ServerOptions(), absl::GetFlag(FLAGS_interval),
+      absl::GetFlag(FLAGS_ticks));
+  absl::Status started = server->Listen(absl::GetFlag(FLAGS_address));
+  if (started.ok()) started = server->Start();
+  if (!started.ok()) {
+    std::fprintf(stderr, "time server: %s\n", started.ToString().c_str());
+    return 1;
+  }
+  std::printf("time server listening on %s (Ctrl-C stops)\n",
+              server->listen_address().ToString().c_str());
+  std::fflush(stdout);
+  shutdown.Wait();
+  server->Stop(absl::Seconds(2));
+  server->Join();
+  return 0;
+}
