@@ -11,10 +11,9 @@
 // Decoding loop of a connection (`in` is its input buffer):
 //
 //   for (;;) {
-//     absl::StatusOr<std::optional<tao::Frame>> frame =
-//     codec.Decode(in.view()); if (!frame.ok()) return
-//     CloseWithError(frame.status());  // protocol error if
-//     (!frame->has_value()) break;                          // wait for more
+//     auto frame = codec.Decode(in.view());  // StatusOr<optional<Frame>>
+//     if (!frame.ok()) return Close(frame.status());  // protocol error
+//     if (!frame->has_value()) break;                 // wait for more bytes
 //     Dispatch((*frame)->type, (*frame)->payload);
 //     in.Retrieve((*frame)->size);
 //   }

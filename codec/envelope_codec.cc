@@ -5,7 +5,10 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <string>
 
+#include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -55,9 +58,16 @@ enum class VarintResult { kOk, kIncomplete, kMalformed };
 // Reads a varint from [*p, end). kOk advances *p past it; kIncomplete means
 // the bytes ran out first (*value holds the bits seen so far); kMalformed is
 // a varint longer than 10 bytes or above 64 bits.
-VarintResult ReadVarint(const char** p, const char* end, uint64_t* value) {
-  uint64_t result = 0;
+inline VarintResult ReadVarint(const char** p, const char* end,
+                               uint64_t* value) {
   const char* q = *p;
+  // Fast path: one-byte varints (small tags, types and lengths).
+  if (ABSL_PREDICT_TRUE(q != end && static_cast<signed char>(*q) >= 0)) {
+    *value = static_cast<unsigned char>(*q);
+    *p = q + 1;
+    return VarintResult::kOk;
+  }
+  uint64_t result = 0;
   for (size_t i = 0; i < kMaxVarintBytes; ++i, ++q) {
     if (q == end) {
       *value = result;
@@ -76,81 +86,99 @@ VarintResult ReadVarint(const char** p, const char* end, uint64_t* value) {
   return VarintResult::kMalformed;  // unreachable: the 10th byte ends it
 }
 
-absl::Status DataLoss(absl::string_view what) {
-  return absl::DataLossError(absl::StrCat("malformed envelope: ", what));
-}
+// What ParseEnvelope found wrong; formatted into a Status only on failure,
+// so the success path builds no strings.
+enum class Problem {
+  kNone,
+  kBadTag,          // tag not a varint of at most 5 bytes / 32 bits
+  kTruncatedTag,    // tag runs past the end
+  kFieldZero,       // field number 0
+  kBadVarint,       // value or length not a valid varint
+  kTruncated,       // value, length or fixed-width field runs past the end
+  kLengthPastEnd,   // length-delimited field longer than what remains
+  kGroup,           // wire type 3 or 4
+  kBadWireType,     // wire type 6 or 7
+  kTypeIdTooLarge,  // type_id > INT32_MAX
+  kPayloadTooLarge  // payload > max_payload_size
+};
 
-// Reads a varint that must lie entirely within [*p, end) and take at most
-// `max_bytes` bytes (protobuf reads tags and lengths as at most 5 bytes).
-// Error messages name `what` of `field` (0: none); they are only formatted on
-// failure, keeping the success path free of allocations.
-absl::Status ReadBodyVarint(const char** p, const char* end, const char* what,
-                            uint64_t field, size_t max_bytes, uint64_t* value) {
+struct ParseResult {
+  Problem problem = Problem::kNone;
+  uint64_t field = 0;  // the field concerned
+  uint64_t value = 0;  // wire type, type_id, or length, depending on problem
+};
+
+// Reads a varint lying within [*p, end) of at most `max_bytes` bytes.
+inline bool ReadBodyVarint(const char** p, const char* end, size_t max_bytes,
+                           uint64_t* value, bool* truncated) {
   const char* const start = *p;
-  absl::string_view problem = "is not a valid varint";
   switch (ReadVarint(p, end, value)) {
     case VarintResult::kOk:
-      if (static_cast<size_t>(*p - start) <= max_bytes) {
-        return absl::OkStatus();
-      }
-      break;
+      return static_cast<size_t>(*p - start) <= max_bytes;
     case VarintResult::kIncomplete:
-      problem = "runs past the end of the envelope";
-      break;
+      *truncated = true;
+      return false;
     case VarintResult::kMalformed:
       break;
   }
-  if (field == 0) return DataLoss(absl::StrCat(what, " ", problem));
-  return DataLoss(absl::StrCat(what, " of field ", field, " ", problem));
+  return false;
 }
 
-// Parses a complete serialized Envelope in `body` (N bytes, all present).
-absl::Status ParseEnvelope(absl::string_view body, size_t max_payload,
-                           Frame* frame) {
+// Parses a complete serialized Envelope in `body` (all N bytes present).
+ParseResult ParseEnvelope(absl::string_view body, size_t max_payload,
+                          Frame* frame) {
   const char* p = body.data();
   const char* const end = body.data() + body.size();
   uint32_t type_id = 0;
   absl::string_view payload;
+  ParseResult r;
   while (p != end) {
     uint64_t tag;
-    absl::Status s = ReadBodyVarint(&p, end, "tag", 0, kMaxVarint32Bytes, &tag);
-    if (!s.ok()) return s;
-    if (tag > std::numeric_limits<uint32_t>::max()) {
-      return DataLoss(absl::StrCat("tag ", tag, " above 32 bits"));
+    bool truncated = false;
+    if (!ReadBodyVarint(&p, end, kMaxVarint32Bytes, &tag, &truncated) ||
+        tag > std::numeric_limits<uint32_t>::max()) {
+      r.problem = truncated ? Problem::kTruncatedTag : Problem::kBadTag;
+      return r;
     }
-    const uint64_t field = tag >> 3;
-    const uint32_t wire_type = static_cast<uint32_t>(tag & 7);
-    if (field == 0) return DataLoss("field number 0");
+    r.field = tag >> 3;
+    const auto wire_type = static_cast<uint32_t>(tag & 7);
+    if (r.field == 0) {
+      r.problem = Problem::kFieldZero;
+      return r;
+    }
     switch (wire_type) {
       case kVarint: {
         uint64_t v;
-        s = ReadBodyVarint(&p, end, "value", field, kMaxVarintBytes, &v);
-        if (!s.ok()) return s;
+        if (!ReadBodyVarint(&p, end, kMaxVarintBytes, &v, &truncated)) {
+          r.problem = truncated ? Problem::kTruncated : Problem::kBadVarint;
+          return r;
+        }
         // uint32 fields keep the low 32 bits, as protobuf does.
-        if (field == kTypeIdField) type_id = static_cast<uint32_t>(v);
+        if (r.field == kTypeIdField) type_id = static_cast<uint32_t>(v);
         break;
       }
       case kFixed64:
       case kFixed32: {
         const size_t n = wire_type == kFixed64 ? 8 : 4;
         if (static_cast<size_t>(end - p) < n) {
-          return DataLoss(absl::StrCat("field ", field,
-                                       " runs past the end of the envelope"));
+          r.problem = Problem::kTruncated;
+          return r;
         }
         p += n;
         break;
       }
       case kLengthDelimited: {
         uint64_t len;
-        s = ReadBodyVarint(&p, end, "length", field, kMaxVarint32Bytes, &len);
-        if (!s.ok()) return s;
-        const size_t remaining = static_cast<size_t>(end - p);
-        if (len > remaining) {
-          return DataLoss(absl::StrCat("field ", field, " length ", len,
-                                       " exceeds the remaining ", remaining,
-                                       " bytes"));
+        if (!ReadBodyVarint(&p, end, kMaxVarint32Bytes, &len, &truncated)) {
+          r.problem = truncated ? Problem::kTruncated : Problem::kBadVarint;
+          return r;
         }
-        if (field == kPayloadField) {
+        if (len > static_cast<size_t>(end - p)) {
+          r.problem = Problem::kLengthPastEnd;
+          r.value = len;
+          return r;
+        }
+        if (r.field == kPayloadField) {
           payload = absl::string_view(p, static_cast<size_t>(len));
         }
         p += len;
@@ -158,22 +186,65 @@ absl::Status ParseEnvelope(absl::string_view body, size_t max_payload,
       }
       case kStartGroup:
       case kEndGroup:
-        return DataLoss(absl::StrCat("group in field ", field));
+        r.problem = Problem::kGroup;
+        return r;
       default:
-        return DataLoss(
-            absl::StrCat("invalid wire type ", wire_type, " in field ", field));
+        r.problem = Problem::kBadWireType;
+        r.value = wire_type;
+        return r;
     }
   }
   if (type_id > static_cast<uint32_t>(std::numeric_limits<int32_t>::max())) {
-    return DataLoss(absl::StrCat("type_id ", type_id, " exceeds INT32_MAX"));
+    r.problem = Problem::kTypeIdTooLarge;
+    r.field = kTypeIdField;
+    r.value = type_id;
+    return r;
   }
   if (payload.size() > max_payload) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("payload length ", payload.size(), " exceeds the maximum ",
-                     max_payload));
+    r.problem = Problem::kPayloadTooLarge;
+    r.field = kPayloadField;
+    r.value = payload.size();
+    return r;
   }
   frame->type = static_cast<int32_t>(type_id);
   frame->payload = payload;
+  return ParseResult{};
+}
+
+absl::Status DataLoss(absl::string_view what) {
+  return absl::DataLossError(absl::StrCat("malformed envelope: ", what));
+}
+
+ABSL_ATTRIBUTE_NOINLINE absl::Status ToStatus(const ParseResult& r,
+                                              size_t max_payload) {
+  const std::string field = absl::StrCat("field ", r.field);
+  switch (r.problem) {
+    case Problem::kNone:
+      break;
+    case Problem::kBadTag:
+      return DataLoss("tag is not a varint of at most 5 bytes and 32 bits");
+    case Problem::kTruncatedTag:
+      return DataLoss("tag runs past the end of the envelope");
+    case Problem::kFieldZero:
+      return DataLoss("field number 0");
+    case Problem::kBadVarint:
+      return DataLoss(absl::StrCat(field, " has an invalid varint"));
+    case Problem::kTruncated:
+      return DataLoss(
+          absl::StrCat(field, " runs past the end of the envelope"));
+    case Problem::kLengthPastEnd:
+      return DataLoss(absl::StrCat(field, " length ", r.value,
+                                   " runs past the end of the envelope"));
+    case Problem::kGroup:
+      return DataLoss(absl::StrCat(field, " is a group"));
+    case Problem::kBadWireType:
+      return DataLoss(absl::StrCat(field, " has invalid wire type ", r.value));
+    case Problem::kTypeIdTooLarge:
+      return DataLoss(absl::StrCat("type_id ", r.value, " exceeds INT32_MAX"));
+    case Problem::kPayloadTooLarge:
+      return absl::InvalidArgumentError(absl::StrCat(
+          "payload length ", r.value, " exceeds the maximum ", max_payload));
+  }
   return absl::OkStatus();
 }
 
@@ -239,9 +310,11 @@ absl::StatusOr<std::optional<Frame>> EnvelopeCodec::Decode(
   const size_t prefix_size = static_cast<size_t>(p - input.data());
   if (static_cast<size_t>(end - p) < body_size) return std::nullopt;
   Frame frame;
-  absl::Status s = ParseEnvelope(absl::string_view(p, body_size),
-                                 max_payload_size(), &frame);
-  if (!s.ok()) return s;
+  const ParseResult r = ParseEnvelope(absl::string_view(p, body_size),
+                                      max_payload_size(), &frame);
+  if (ABSL_PREDICT_FALSE(r.problem != Problem::kNone)) {
+    return ToStatus(r, max_payload_size());
+  }
   frame.size = prefix_size + static_cast<size_t>(body_size);
   return frame;
 }

@@ -4,11 +4,11 @@
 //
 // A frame is varint(N) followed by N bytes of a serialized Envelope:
 //
-//   +-----------+------------------------- N bytes ---------------------------+
-//   | varint(N) | 0x08 varint(type_id) | 0x12 varint(len) | payload (len)     |
-//   +-----------+------------------------------------------------------------+
-//                 field 1, omitted      field 2, omitted
-//                 when type_id == 0     when len == 0 (proto3 defaults)
+//   +-----------+---------------------- N bytes ----------------------+
+//   | varint(N) | 08 varint(type_id) | 12 varint(len) | payload (len) |
+//   +-----------+-----------------------------------------------------+
+//                 field 1, omitted     field 2, omitted
+//                 when type_id == 0    when len == 0 (proto3 defaults)
 //
 // Example: type 1, payload "hello" is
 //   09  08 01  12 05  68 65 6c 6c 6f

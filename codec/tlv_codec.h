@@ -3,12 +3,12 @@
 //
 // A frame is an 8-byte header followed by the payload:
 //
-//   0         1         2         3         4         5         6         7 8
-//   +---------+---------+---------+---------+---------+---------+---------+---------+-----
-//   |  type (int32, little-endian)          |  length (uint32, little-endian)
-//   | payload
-//   +---------+---------+---------+---------+---------+---------+---------+---------+-----
-//                                                                                     <- length bytes ->
+//   byte 0    1    2    3    4    5    6    7    8
+//       +----+----+----+----+----+----+----+----+---------------------+
+//       |  type: int32 LE   | length: uint32 LE | payload             |
+//       |  (two's compl.)   | (payload bytes)   | (length bytes)      |
+//       +----+----+----+----+----+----+----+----+---------------------+
+//        low            high low            high
 //
 // Example: type 1, payload "hello" is
 //   01 00 00 00  05 00 00 00  68 65 6c 6c 6f

@@ -21,6 +21,7 @@
 #include "benchmark/benchmark.h"
 #include "tao/base/clock.h"
 #include "tao/timer/timer_queue.h"
+#include "tao/timer/timing_wheel.h"
 
 namespace tao {
 namespace {
@@ -166,6 +167,59 @@ void BM_PriorityQueue_AddCancel(benchmark::State& state) {
   AddCancelLoop(state, queue);
 }
 BENCHMARK(BM_PriorityQueue_AddCancel)->Arg(1000)->Arg(100000)->Arg(1000000);
+
+}  // namespace
+}  // namespace tao
+
+namespace tao {
+namespace {
+
+// Refresh of one of N pending idle deadlines in a TimingWheel (what a
+// connection's activity costs with a wheel): O(1) whatever N is.
+void BM_TimingWheel_Refresh(benchmark::State& state) {
+  const size_t population = static_cast<size_t>(state.range(0));
+  FakeClock clock;
+  TimingWheel wheel(&clock, absl::Milliseconds(100));
+  std::vector<WheelTimerId> ids;
+  ids.reserve(population);
+  for (size_t i = 0; i < population; ++i) {
+    ids.push_back(wheel.Add(absl::Seconds(15), [] {}));
+  }
+  size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(
+        wheel.Refresh(ids[i], absl::Seconds(15) + absl::Nanoseconds(i)));
+    if (++i == population) i = 0;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_TimingWheel_Refresh)->Arg(1000)->Arg(100000)->Arg(1000000);
+
+// The same idle-deadline refresh in TimerQueue: a cancel plus an add.
+void BM_TimerQueue_RefreshAsCancelAdd(benchmark::State& state) {
+  const size_t population = static_cast<size_t>(state.range(0));
+  FakeClock clock;
+  TimerQueue queue(&clock);
+  std::vector<TimerId> ids;
+  ids.reserve(population);
+  for (size_t i = 0; i < population; ++i) {
+    ids.push_back(queue.Add(AddDuration(clock.Now(), absl::Seconds(15)),
+                            absl::ZeroDuration(), [] {}));
+  }
+  size_t i = 0;
+  for (auto _ : state) {
+    queue.Cancel(ids[i]);
+    ids[i] = queue.Add(
+        AddDuration(clock.Now(), absl::Seconds(15) + absl::Nanoseconds(i)),
+        absl::ZeroDuration(), [] {});
+    if (++i == population) i = 0;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_TimerQueue_RefreshAsCancelAdd)
+    ->Arg(1000)
+    ->Arg(100000)
+    ->Arg(1000000);
 
 }  // namespace
 }  // namespace tao

@@ -180,11 +180,19 @@ TEST(WorkerPoolTest, RunsDifferentStrandsInParallel) {
   EXPECT_EQ(pool.tasks_run_per_worker(), std::vector<uint64_t>(kWorkers, 1));
 }
 
+// Burns CPU for a while (tens of microseconds unoptimized) so that a task's
+// cost dwarfs scheduling noise.
+void Spin(int iterations) {
+  volatile int sink = 0;
+  for (int i = 0; i < iterations; ++i) sink = sink + i;
+}
+
 TEST(WorkerPoolTest, HeavyStrandDoesNotStarveLightOnes) {
   constexpr int kWorkers = 4;
   constexpr int kLightStrands = 7;
-  constexpr int kLightTasks = 50;
+  constexpr int kLightTasks = 20;
   constexpr int kHeavyTasks = 100 * kLightTasks;  // 100x heavier.
+  constexpr int kSpin = 20000;
   WorkerPool pool(kWorkers);
 
   // Hold every worker so that all work below is queued before any runs,
@@ -208,6 +216,7 @@ TEST(WorkerPoolTest, HeavyStrandDoesNotStarveLightOnes) {
   auto heavy = pool.NewStrand();
   for (int t = 0; t < kHeavyTasks; ++t) {
     heavy->Post([&, t] {
+      Spin(kSpin);
       if (t == kHeavyTasks - 1) {
         heavy_finished_at = finish_ticket.fetch_add(1);
         done.CountDown();
@@ -219,6 +228,7 @@ TEST(WorkerPoolTest, HeavyStrandDoesNotStarveLightOnes) {
     lights.push_back(pool.NewStrand());
     for (int t = 0; t < kLightTasks; ++t) {
       lights.back()->Post([&, s, t] {
+        Spin(kSpin);
         if (t == kLightTasks - 1) {
           light_finished_at[s] = finish_ticket.fetch_add(1);
           done.CountDown();
@@ -229,10 +239,52 @@ TEST(WorkerPoolTest, HeavyStrandDoesNotStarveLightOnes) {
   go.Notify();
   ASSERT_TRUE(gates_done.WaitFor(kTimeout));
   ASSERT_TRUE(done.WaitFor(kTimeout));
+  // Each light strand needs 1% of the heavy one's CPU time and gets a
+  // worker after at most one heavy turn, so it finishes first unless the OS
+  // stalls its worker for ~99% of the heavy strand's run.
   for (int s = 0; s < kLightStrands; ++s) {
     EXPECT_LT(light_finished_at[s].load(), heavy_finished_at.load())
         << "light strand " << s << " finished after the heavy one";
   }
+}
+
+TEST(WorkerPoolTest, BusyStrandYieldsItsWorkerAfterOneTurn) {
+  // One worker makes the schedule deterministic: the heavy strand, queued
+  // first, runs exactly one turn; then each light strand queued behind it
+  // gets the worker before the heavy strand's second turn.
+  WorkerPool pool(1);
+  absl::Notification go;
+  Latch gate_started(1);
+  pool.Post([&] {
+    gate_started.CountDown();
+    EXPECT_TRUE(go.WaitForNotificationWithTimeout(kTimeout));
+  });
+  ASSERT_TRUE(gate_started.WaitFor(kTimeout));
+
+  constexpr int kHeavyTasks = 10 * WorkerPool::kMaxTasksPerTurn;
+  constexpr int kLightStrands = 3;
+  int heavy_done = 0;  // Everything runs on the one worker.
+  std::vector<int> heavy_done_at_light;
+  Latch done(1 + kLightStrands);
+  auto heavy = pool.NewStrand();
+  for (int t = 0; t < kHeavyTasks; ++t) {
+    heavy->Post([&, t] {
+      ++heavy_done;
+      if (t == kHeavyTasks - 1) done.CountDown();
+    });
+  }
+  std::vector<std::shared_ptr<WorkerPool::Strand>> lights;
+  for (int s = 0; s < kLightStrands; ++s) {
+    lights.push_back(pool.NewStrand());
+    lights.back()->Post([&] {
+      heavy_done_at_light.push_back(heavy_done);
+      done.CountDown();
+    });
+  }
+  go.Notify();
+  ASSERT_TRUE(done.WaitFor(kTimeout));
+  EXPECT_EQ(heavy_done_at_light,
+            std::vector<int>(kLightStrands, WorkerPool::kMaxTasksPerTurn));
 }
 
 TEST(WorkerPoolTest, PostReturnsQueuedCount) {

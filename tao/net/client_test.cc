@@ -18,6 +18,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "tao/net/buffer.h"
@@ -96,16 +97,26 @@ class ConnectFailures {
   std::vector<Failure> failures_ ABSL_GUARDED_BY(mu_);
 };
 
-// A loopback port with nothing listening: bound, read back, closed.
-uint16_t ClosedPort() {
-  absl::StatusOr<Socket> s = Socket::Create(AF_INET);
-  EXPECT_TRUE(s.ok()) << s.status();
-  if (!s.ok()) return 0;
-  EXPECT_TRUE(s->Bind(InetAddress::Loopback(0)).ok());
-  absl::StatusOr<InetAddress> bound = s->LocalAddress();
-  EXPECT_TRUE(bound.ok()) << bound.status();
-  return bound.ok() ? bound->port() : 0;
-}  // closed here
+// A loopback port where a connect is refused. The socket stays bound but
+// never listens: connects get RST ("Connection refused") exactly as with a
+// closed port, and since the port stays taken, the kernel cannot pick it as
+// the client's ephemeral port (no self-connect, no other process).
+struct RefusingPort {
+  RefusingPort() {
+    absl::StatusOr<Socket> s = Socket::Create(AF_INET);
+    EXPECT_TRUE(s.ok()) << s.status();
+    if (!s.ok()) return;
+    socket = *std::move(s);
+    EXPECT_TRUE(socket.Bind(InetAddress::Loopback(0)).ok());
+    absl::StatusOr<InetAddress> bound = socket.LocalAddress();
+    EXPECT_TRUE(bound.ok()) << bound.status();
+    if (bound.ok()) port = bound->port();
+  }
+  std::string address() const { return InetAddress::Loopback(port).ToString(); }
+
+  Socket socket;
+  uint16_t port = 0;
+};
 
 bool IsConnectionRefused(const absl::Status& error) {
   return error.code() == absl::StatusCode::kUnavailable &&
@@ -193,12 +204,12 @@ TEST_F(ClientTest, ConnectArgumentErrors) {
 }
 
 TEST_F(ClientTest, ConnectToAClosedPortReportsRefusedWithoutRetry) {
-  const uint16_t port = ClosedPort();
-  ASSERT_NE(port, 0);
+  const RefusingPort closed;
+  ASSERT_NE(closed.port, 0);
   Client client;  // reconnect disabled (the default)
   testing::Install(client, tracker_, {});
   client.OnConnectFailed(failures_.Callback());
-  ASSERT_TRUE(client.Connect(InetAddress::Loopback(port).ToString()).ok());
+  ASSERT_TRUE(client.Connect(closed.address()).ok());
   ASSERT_TRUE(failures_.WaitFor(1));
   client.Stop();
   const std::vector<ConnectFailures::Failure> all = failures_.all();
@@ -210,8 +221,8 @@ TEST_F(ClientTest, ConnectToAClosedPortReportsRefusedWithoutRetry) {
 }
 
 TEST_F(ClientTest, GivesUpAfterMaxAttempts) {
-  const uint16_t port = ClosedPort();
-  ASSERT_NE(port, 0);
+  const RefusingPort closed;
+  ASSERT_NE(closed.port, 0);
   ClientOptions options;
   options.reconnect.enabled = true;
   options.reconnect.initial_backoff = absl::Milliseconds(10);
@@ -220,7 +231,7 @@ TEST_F(ClientTest, GivesUpAfterMaxAttempts) {
   Client client(options);
   testing::Install(client, tracker_, {});
   client.OnConnectFailed(failures_.Callback());
-  ASSERT_TRUE(client.Connect(InetAddress::Loopback(port).ToString()).ok());
+  ASSERT_TRUE(client.Connect(closed.address()).ok());
   ASSERT_TRUE(failures_.WaitFor(3));
   client.Stop();
   const std::vector<ConnectFailures::Failure> all = failures_.all();
@@ -399,6 +410,135 @@ TEST_F(ClientTest, ManyClientsAgainstOneServer) {
     EXPECT_TRUE(tracker->CheckBalanced());
   }
   ASSERT_TRUE(server_->tracker().WaitForSettled(kClients));
+}
+
+TEST_F(ClientTest, StopWhileRetryingEndsQuietly) {
+  const RefusingPort closed;
+  ASSERT_NE(closed.port, 0);
+  ClientOptions options;
+  options.reconnect.enabled = true;
+  options.reconnect.initial_backoff = absl::Milliseconds(10);
+  options.reconnect.max_backoff = absl::Milliseconds(20);
+  Client client(options);
+  testing::Install(client, tracker_, {});
+  client.OnConnectFailed(failures_.Callback());
+  ASSERT_TRUE(client.Connect(closed.address()).ok());
+  ASSERT_TRUE(failures_.WaitFor(3));
+  client.Stop();  // a retry is pending or in flight
+  const size_t after_stop = failures_.all().size();
+  client.Stop();  // idempotent
+  EXPECT_EQ(failures_.all().size(), after_stop);
+  for (const ConnectFailures::Failure& f : failures_.all()) {
+    EXPECT_TRUE(f.will_retry);
+  }
+  EXPECT_EQ(tracker_.connects(), 0u);
+}
+
+// A listener whose accept queue is full drops new SYNs, so a connect hangs
+// until the client's connect_timeout.
+TEST_F(ClientTest, ConnectTimeoutReportsDeadlineExceeded) {
+  absl::StatusOr<Socket> listener = Socket::Create(AF_INET);
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  ASSERT_TRUE(listener->Bind(InetAddress::Loopback(0)).ok());
+  ASSERT_TRUE(listener->Listen(/*backlog=*/0).ok());
+  absl::StatusOr<InetAddress> address = listener->LocalAddress();
+  ASSERT_TRUE(address.ok()) << address.status();
+  // Fill the accept queue (never accepted).
+  std::vector<testing::TestPeer> fillers;
+  for (int i = 0; i < 4; ++i) {
+    absl::StatusOr<testing::TestPeer> filler =
+        testing::TestPeer::StartConnect(*address, testing::TestPeer::Options());
+    ASSERT_TRUE(filler.ok()) << filler.status();
+    fillers.push_back(*std::move(filler));
+  }
+  (void)fillers[0].FinishConnect(absl::Seconds(5));
+  absl::StatusOr<testing::TestPeer> probe =
+      testing::TestPeer::Connect(*address, absl::Milliseconds(300));
+  if (probe.ok())
+    GTEST_SKIP() << "this kernel completed a connect to a full "
+                    "accept queue";
+
+  ClientOptions options;
+  options.connect_timeout = absl::Milliseconds(200);
+  Client client(options);
+  testing::Install(client, tracker_, {});
+  client.OnConnectFailed(failures_.Callback());
+  ASSERT_TRUE(client.Connect(address->ToString()).ok());
+  ASSERT_TRUE(failures_.WaitFor(1));
+  client.Stop();
+  const std::vector<ConnectFailures::Failure> all = failures_.all();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].error.code(), absl::StatusCode::kDeadlineExceeded)
+      << all[0].error;
+  EXPECT_FALSE(all[0].will_retry);
+  EXPECT_EQ(tracker_.connects(), 0u);
+}
+
+TEST_F(ClientTest, ReconnectsAfterTheServerClosesTheConnection) {
+  // The server drops every connection on its first byte; a reconnecting
+  // client comes back each time.
+  server_ = std::make_unique<TestServer>();
+  ASSERT_TRUE(server_
+                  ->Start({.on_data =
+                               [](Connection& c, Buffer& in) {
+                                 in.RetrieveAll();
+                                 c.Close();
+                               }})
+                  .ok());
+  ClientOptions options;
+  options.reconnect.enabled = true;
+  options.reconnect.initial_backoff = absl::Milliseconds(5);
+  options.reconnect.max_backoff = absl::Milliseconds(20);
+  Client client(options);
+  testing::Install(client, tracker_, {});
+  ASSERT_TRUE(client.Connect(server_->address().ToString()).ok());
+  for (size_t round = 1; round <= 5; ++round) {
+    ASSERT_TRUE(tracker_.WaitForConnects(round)) << "round " << round;
+    ConnectionPtr conn = tracker_.WaitForConnection(round - 1);
+    ASSERT_NE(conn, nullptr);
+    ASSERT_TRUE(conn->Send("x").ok());
+    ASSERT_TRUE(tracker_.WaitForCloses(round)) << "round " << round;
+  }
+  client.Stop();
+  EXPECT_EQ(tracker_.closes(), tracker_.connects());
+  ASSERT_TRUE(server_->tracker().WaitForSettled(tracker_.connects()));
+}
+
+TEST_F(ClientTest, StopIsBoundedByLingerWhenThePeerNeverCloses) {
+  // A listener that never accepts: the kernel completes the handshake, and
+  // nobody ever answers our FIN.
+  absl::StatusOr<Socket> listener = Socket::Create(AF_INET);
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  ASSERT_TRUE(listener->Bind(InetAddress::Loopback(0)).ok());
+  ASSERT_TRUE(listener->Listen().ok());
+  absl::StatusOr<InetAddress> address = listener->LocalAddress();
+  ASSERT_TRUE(address.ok()) << address.status();
+
+  ClientOptions options;
+  options.connection.linger = absl::Milliseconds(100);
+  Client client(options);
+  testing::Install(client, tracker_, {});
+  ASSERT_TRUE(client.Connect(address->ToString()).ok());
+  ASSERT_TRUE(tracker_.WaitForConnects(1));
+  const absl::Time start = absl::Now();
+  client.Stop();
+  EXPECT_LT(absl::Now() - start, kTimeout);
+  EXPECT_EQ(tracker_.closes(), 1u);
+  EXPECT_EQ(client.connection(), nullptr);
+}
+
+TEST_F(ClientTest, ConnectToAMissingUnixSocketFails) {
+  Client client;
+  testing::Install(client, tracker_, {});
+  client.OnConnectFailed(failures_.Callback());
+  ASSERT_TRUE(client.Connect(testing::UnixSocketAddress("missing.sock")).ok());
+  ASSERT_TRUE(failures_.WaitFor(1));
+  client.Stop();
+  const std::vector<ConnectFailures::Failure> all = failures_.all();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_FALSE(all[0].error.ok());
+  EXPECT_FALSE(all[0].will_retry);
+  EXPECT_EQ(tracker_.connects(), 0u);
 }
 
 }  // namespace

@@ -106,7 +106,9 @@ MonoTime Connection::last_write_time() const {
 
 void Connection::Establish() {
   loop_->AssertInLoopThread();
-  TAO_DCHECK(state() == State::kConnecting);
+  // Closed before it started (e.g. a server Stop racing the accept): its
+  // owner already saw the close; there is nothing to start.
+  if (state() != State::kConnecting) return;
   channel_ = std::make_unique<Channel>(loop_, transport_->fd());
   channel_->SetReadCallback([this] { HandleRead(); });
   channel_->SetWriteCallback([this] { HandleWrite(); });

@@ -38,6 +38,7 @@ using ::tao::testing::ConnectionTracker;
 using ::tao::testing::Echo;
 using ::tao::testing::kTimeout;
 using ::tao::testing::kTsan;
+using ::tao::testing::Pattern;
 using ::tao::testing::RandomBytes;
 using ::tao::testing::TestPeer;
 using ::tao::testing::TestServer;
@@ -50,17 +51,6 @@ void Barrier(EventLoop* loop) {
   absl::Notification done;
   loop->QueueInLoop([&done] { done.Notify(); });
   ASSERT_TRUE(done.WaitForNotificationWithTimeout(kTimeout));
-}
-
-// A byte stream that is a pure function of the offset, for checking long
-// streams without keeping a copy.
-char PatternByte(uint64_t offset) {
-  return static_cast<char>((offset * 2654435761u) >> 13);
-}
-std::string Pattern(uint64_t offset, size_t n) {
-  std::string out(n, '\0');
-  for (size_t i = 0; i < n; ++i) out[i] = PatternByte(offset + i);
-  return out;
 }
 
 // Water mark events in the order the callbacks ran.
@@ -427,13 +417,28 @@ TEST_F(ConnectionTest, PeerResetWhileServerHasQueuedOutputClosesOnce) {
 // ---------------------------------------------------------------------------
 // Backpressure
 
-TEST_F(ConnectionTest, PeerThatNeverReadsIsDisconnectedAtTheOutputCap) {
+// Under kDisconnect (and kPauseReading, whose hard cap still disconnects) a
+// peer that never reads is disconnected at the output cap, and the queue
+// never exceeds the cap on the way.
+class OutputCapTest : public ConnectionTest,
+                      public ::testing::WithParamInterface<OverflowPolicy> {};
+
+INSTANTIATE_TEST_SUITE_P(Policies, OutputCapTest,
+                         ::testing::Values(OverflowPolicy::kDisconnect,
+                                           OverflowPolicy::kPauseReading),
+                         [](const ::testing::TestParamInfo<OverflowPolicy>& p) {
+                           return p.param == OverflowPolicy::kDisconnect
+                                      ? "Disconnect"
+                                      : "PauseReading";
+                         });
+
+TEST_P(OutputCapTest, PeerThatNeverReadsIsDisconnectedAtTheOutputCap) {
   constexpr size_t kCap = 1 << 20;
   ServerOptions options;
   options.connection.max_output_bytes = kCap;
   options.connection.high_water_mark = 512 << 10;
   options.connection.low_water_mark = 128 << 10;
-  options.connection.overflow_policy = OverflowPolicy::kDisconnect;
+  options.connection.overflow_policy = GetParam();
   ASSERT_TRUE(StartServer({}, options).ok());
   TestPeer peer;
   TestPeer::Options small;
@@ -510,7 +515,14 @@ TEST_F(ConnectionTest, DropNewestRefusesSendsAndKeepsTheConnection) {
     EXPECT_LE(server().stats().queued_output_bytes, kCap);
   }
   ASSERT_EQ(refused, 10u) << "the cap was never reached";
+  // A single send larger than the cap is refused however empty the queue.
+  absl::Status huge = conn->Send(std::string(kCap + 1, 'h'));
+  EXPECT_EQ(huge.code(), absl::StatusCode::kResourceExhausted) << huge;
+  ++refused;
   EXPECT_EQ(conn->dropped_sends(), refused);
+  // Empty sends are no-ops that always succeed.
+  EXPECT_TRUE(conn->Send("").ok());
+  EXPECT_TRUE(conn->Send(absl::Cord()).ok());
 
   // Still up: nothing closed, nothing reported.
   Barrier(conn->loop());
@@ -530,6 +542,56 @@ TEST_F(ConnectionTest, DropNewestRefusesSendsAndKeepsTheConnection) {
   EXPECT_EQ(*got, "tail");
   EXPECT_EQ(conn->dropped_sends(), refused);
   EXPECT_TRUE(conn->connected());
+}
+
+TEST_F(ConnectionTest, ServerWideOutputBudgetBoundsAllConnections) {
+  constexpr size_t kBudget = 1 << 20;
+  ServerOptions options;
+  options.max_total_output_bytes = kBudget;
+  options.connection.overflow_policy = OverflowPolicy::kDropNewest;
+  ASSERT_TRUE(StartServer({}, options).ok());
+  TestPeer::Options small;
+  small.receive_buffer = 16 << 10;
+  TestPeer peers[2];
+  ConnectionPtr conns[2] = {ConnectPeer(&peers[0], small),
+                            ConnectPeer(&peers[1], small)};
+  ASSERT_NE(conns[0], nullptr);
+  ASSERT_NE(conns[1], nullptr);
+
+  const std::string chunk = RandomBytes(kChunk, 8);
+  size_t accepted[2] = {0, 0};
+  size_t refused = 0;
+  absl::Status first_refusal;
+  for (int i = 0; i < 8192 && refused < 20; ++i) {
+    const int k = i % 2;
+    absl::Status sent = conns[k]->Send(chunk);
+    if (sent.ok()) {
+      accepted[k] += chunk.size();
+    } else {
+      EXPECT_EQ(sent.code(), absl::StatusCode::kResourceExhausted) << sent;
+      if (refused++ == 0) first_refusal = sent;
+    }
+    EXPECT_LE(server().stats().queued_output_bytes, kBudget);
+    EXPECT_LE(conns[0]->queued_output_bytes() + conns[1]->queued_output_bytes(),
+              kBudget);
+  }
+  ASSERT_EQ(refused, 20u) << "the budget was never reached";
+  EXPECT_TRUE(absl::StrContains(first_refusal.message(), "budget"))
+      << first_refusal;
+  EXPECT_EQ(conns[0]->dropped_sends() + conns[1]->dropped_sends(), refused);
+  EXPECT_TRUE(conns[0]->connected());
+  EXPECT_TRUE(conns[1]->connected());
+
+  // Draining one connection frees budget for the other.
+  for (int k = 0; k < 2; ++k) {
+    absl::StatusOr<std::string> got = peers[k].ReadExactly(accepted[k]);
+    ASSERT_TRUE(got.ok()) << got.status();
+  }
+  Barrier(conns[0]->loop());
+  Barrier(conns[1]->loop());
+  EXPECT_EQ(server().stats().queued_output_bytes, 0u);
+  EXPECT_TRUE(conns[0]->Send(chunk).ok());
+  EXPECT_TRUE(conns[1]->Send(chunk).ok());
 }
 
 TEST_F(ConnectionTest, PauseReadingPolicyStopsReadingAboveHighWater) {

@@ -1,6 +1,7 @@
 #include "tao/net/event_loop.h"
 
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -209,6 +210,66 @@ TEST(EventLoopDeathTest, SecondLoopInOneThreadAborts) {
         EventLoop second;
       },
       "another EventLoop");
+}
+
+}  // namespace
+}  // namespace tao
+
+namespace tao {
+namespace {
+
+TEST(EventLoopTimerTest, CancelFromAnotherThreadWhileTimersFire) {
+  EventLoopThread thread;
+  EventLoop* loop = thread.Start();
+  constexpr int kTimers = 100;
+  std::vector<std::atomic<int>> ticks(kTimers);
+  std::vector<TimerId> ids;
+  for (int i = 0; i < kTimers; ++i) {
+    ids.push_back(loop->RunEvery(absl::Milliseconds(1), [&ticks, i] {
+      ticks[i].fetch_add(1, std::memory_order_relaxed);
+    }));
+  }
+  // Wait until they are all firing, then cancel from this thread.
+  absl::Notification firing;
+  loop->RunAfter(absl::Milliseconds(5), [&] { firing.Notify(); });
+  ASSERT_TRUE(firing.WaitForNotificationWithTimeout(kWait));
+  for (TimerId id : ids) loop->Cancel(id);
+  // Cancels are processed in order before this fence runs.
+  absl::Notification fence;
+  loop->QueueInLoop([&] { fence.Notify(); });
+  ASSERT_TRUE(fence.WaitForNotificationWithTimeout(kWait));
+  std::vector<int> at_fence;
+  for (auto& t : ticks) at_fence.push_back(t.load());
+  absl::Notification later;
+  loop->RunAfter(absl::Milliseconds(20), [&] { later.Notify(); });
+  ASSERT_TRUE(later.WaitForNotificationWithTimeout(kWait));
+  for (int i = 0; i < kTimers; ++i) EXPECT_EQ(ticks[i].load(), at_fence[i]);
+}
+
+// Timers run on CLOCK_MONOTONIC (steady_clock and a CLOCK_MONOTONIC
+// timerfd), so a wall-clock jump (NTP, date -s: Go tao's stalled-timer bug)
+// cannot move them. The wall clock here is simulated as jumping a day: the
+// loop's clock must stay with CLOCK_MONOTONIC, not with CLOCK_REALTIME.
+TEST(EventLoopTimerTest, TimersFollowTheMonotonicClockNotTheWallClock) {
+  EventLoop loop;
+  struct timespec mono, real;
+  ::clock_gettime(CLOCK_MONOTONIC, &mono);
+  ::clock_gettime(CLOCK_REALTIME, &real);
+  const absl::Duration loop_now = ToDuration(loop.Now().time_since_epoch());
+  const absl::Duration monotonic = absl::DurationFromTimespec(mono);
+  const absl::Duration wall_after_jump =
+      absl::DurationFromTimespec(real) + absl::Hours(24);
+  EXPECT_LT(absl::AbsDuration(loop_now - monotonic), absl::Seconds(1));
+  EXPECT_GT(absl::AbsDuration(loop_now - wall_after_jump), absl::Hours(1));
+  // And a timer's deadline is measured on that clock.
+  const MonoTime start = loop.Now();
+  MonoTime fired{};
+  loop.RunAfter(absl::Milliseconds(20), [&] {
+    fired = loop.Now();
+    loop.Quit();
+  });
+  loop.Run();
+  EXPECT_GE(fired - start, std::chrono::milliseconds(20));
 }
 
 }  // namespace

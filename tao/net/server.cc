@@ -76,7 +76,10 @@ absl::Status Server::Start() {
   TAO_ASSIGN_OR_RETURN(
       stack_, MessageStack::Install(options_, registry_, codec_.get(), this,
                                     nullptr, on_idle_, handlers_));
-  started_ = true;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return absl::FailedPreconditionError("server was stopped");
+  }
   loops_ = std::make_unique<EventLoopThreadPool>(
       ResolveThreads(options_.io_threads));
   loops_->Start();
@@ -92,6 +95,12 @@ absl::Status Server::Start() {
     });
   }
   listeners_.clear();
+  {
+    // From here on Stop() may use loops_ and acceptors_. A Stop() that came
+    // earlier returned without them; Join() still stops the acceptors.
+    absl::MutexLock lock(&mu_);
+    started_ = true;
+  }
   TAO_LOG(INFO) << "listening on " << listen_address_.ToString() << " with "
                 << loops_->size() << " I/O loop(s)";
   return absl::OkStatus();
@@ -151,8 +160,11 @@ void Server::HandleNewConnection(EventLoop* accept_loop, Socket socket,
         peer, options_.connection, handlers_, codec_, budget_,
         [this](Connection& closed) { HandleConnectionClosed(closed); });
     connections_.Insert(id, connection);
+    // Queued (never run inline: Establish may close, which takes mu_) under
+    // mu_, so a Stop() that sees this connection queues its Shutdown after
+    // the Establish (same loop, FIFO).
+    connection->loop()->QueueInLoop([connection] { connection->Establish(); });
   }
-  connection->loop()->RunInLoop([connection] { connection->Establish(); });
 }
 
 void Server::HandleConnectionClosed(Connection& connection) {
@@ -176,8 +188,11 @@ void Server::Stop(absl::Duration grace) {
     absl::MutexLock lock(&mu_);
     if (stopping_) return;
     stopping_ = true;
+    if (!started_) {
+      stop_dispatched_ = true;
+      return;
+    }
   }
-  if (!started_) return;
   for (size_t i = 0; i < acceptors_.size(); ++i) {
     Acceptor* acceptor = acceptors_[i].get();
     loops_->loop(i % loops_->size())->RunInLoop([acceptor] {
@@ -196,6 +211,9 @@ void Server::Stop(absl::Duration grace) {
       }
     }
   });
+  // Join may tear the loops down only after this point.
+  absl::MutexLock lock(&mu_);
+  stop_dispatched_ = true;
 }
 
 void Server::Join() {
@@ -207,12 +225,20 @@ void Server::Join() {
   {
     absl::MutexLock lock(&mu_);
     auto drained = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return stopping_ && open_count_.load(std::memory_order_relaxed) == 0;
+      return stop_dispatched_ &&
+             open_count_.load(std::memory_order_relaxed) == 0;
     };
     mu_.Await(absl::Condition(&drained));
   }
   // Handlers still queued run (their sends fail: connections are closed).
   stack_->Shutdown();
+  // Idempotent; runs before the loops exit (queued before their Quit).
+  for (size_t i = 0; i < acceptors_.size(); ++i) {
+    Acceptor* acceptor = acceptors_[i].get();
+    loops_->loop(i % loops_->size())->RunInLoop([acceptor] {
+      acceptor->Stop();
+    });
+  }
   loops_->Stop();
   joined_ = true;
 }

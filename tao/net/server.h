@@ -166,8 +166,10 @@ class Server {
   InetAddress listen_address_;
   std::unique_ptr<EventLoopThreadPool> loops_;
   std::vector<std::unique_ptr<Acceptor>> acceptors_;
-  bool started_ = false;
-  bool joined_ = false;
+  // Set by Start() once loops_ and acceptors_ are ready (under mu_, so
+  // Stop() sees all of them or none); read anywhere.
+  std::atomic<bool> started_{false};
+  std::atomic<bool> joined_{false};
 
   ConcurrentMap<uint64_t, ConnectionPtr> connections_;
   std::atomic<uint64_t> next_id_{1};
@@ -180,6 +182,8 @@ class Server {
 
   mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Stop() finished posting its work to the loops; Join may stop them.
+  bool stop_dispatched_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_map<std::string, size_t> per_ip_ ABSL_GUARDED_BY(mu_);
 };
 

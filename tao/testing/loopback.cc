@@ -52,6 +52,16 @@ std::string RandomBytes(size_t n, uint64_t seed) {
   return out;
 }
 
+char PatternByte(uint64_t offset) {
+  return static_cast<char>((offset * 2654435761u) >> 13);
+}
+
+std::string Pattern(uint64_t offset, size_t n) {
+  std::string out(n, '\0');
+  for (size_t i = 0; i < n; ++i) out[i] = PatternByte(offset + i);
+  return out;
+}
+
 absl::Status EnsureFdLimit(size_t n) {
   struct rlimit limit;
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {

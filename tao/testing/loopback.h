@@ -58,6 +58,12 @@ inline constexpr bool kTsan = false;
 // `n` pseudo-random bytes, a pure function of (n, seed).
 std::string RandomBytes(size_t n, uint64_t seed);
 
+// A byte stream that is a pure function of the offset, for checking long
+// streams without keeping a copy: Pattern(a, n) + Pattern(a + n, m) ==
+// Pattern(a, n + m).
+char PatternByte(uint64_t offset);
+std::string Pattern(uint64_t offset, size_t n);
+
 // Raises RLIMIT_NOFILE to at least `n` (up to the hard limit).
 // FAILED_PRECONDITION when the hard limit is lower.
 absl::Status EnsureFdLimit(size_t n);
