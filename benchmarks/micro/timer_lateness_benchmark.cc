@@ -93,9 +93,7 @@ void BM_TimerLateness(benchmark::State& state) {
       // than bursting, so counting callbacks would overstate lateness).
       const absl::Time now = absl::Now();
       const int64_t due_index =
-          absl::IDivDuration(probe->previous - probe->start, kInterval,
-                             nullptr) +
-          1;
+          (probe->previous - probe->start) / kInterval + 1;
       probe->lateness.push_back(now - (probe->start + due_index * kInterval));
       probe->previous = now;
       if (probe->lateness.size() == static_cast<size_t>(kTicks)) {
