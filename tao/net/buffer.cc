@@ -11,11 +11,18 @@
 namespace tao {
 
 Buffer::Buffer(size_t initial_size)
-    : data_(new char[kCheapPrepend + initial_size]),
-      size_(kCheapPrepend + initial_size),
-      reader_(kCheapPrepend),
-      writer_(kCheapPrepend) {
+    : data_(initial_size == 0 ? nullptr
+                              : new char[kCheapPrepend + initial_size]),
+      size_(initial_size == 0 ? 0 : kCheapPrepend + initial_size),
+      reader_(initial_size == 0 ? 0 : kCheapPrepend),
+      writer_(reader_) {
   CheckInvariant();
+}
+
+void Buffer::ReleaseMemory() {
+  TAO_DCHECK(readable_bytes() == 0);
+  data_.reset();
+  size_ = reader_ = writer_ = 0;
 }
 
 Buffer::Buffer(const Buffer& other)

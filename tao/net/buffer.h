@@ -49,6 +49,8 @@ class Buffer {
   static constexpr size_t kInitialSize = 1024;
 
   // capacity() == initial_size; prependable_bytes() == kCheapPrepend.
+  // initial_size 0 allocates nothing until the first write (what an idle
+  // connection wants).
   explicit Buffer(size_t initial_size = kInitialSize);
 
   Buffer(const Buffer& other);
@@ -63,6 +65,10 @@ class Buffer {
   // Bytes available to readable + writable data once the front is compacted:
   // the allocation minus kCheapPrepend.
   size_t capacity() const { return size_ == 0 ? 0 : size_ - kCheapPrepend; }
+
+  // Gives the memory back (capacity() becomes 0; the next write allocates).
+  // REQUIRES: readable_bytes() == 0.
+  void ReleaseMemory();
 
   // Start of the readable bytes.
   const char* Peek() const { return data_.get() + reader_; }
@@ -172,7 +178,8 @@ class Buffer {
   }
 
   std::unique_ptr<char[]> data_;
-  size_t size_;    // allocated bytes; 0 only when moved from
+  size_t size_;    // allocated bytes; 0 when empty-handed (moved from,
+                   // released, or constructed with initial_size 0)
   size_t reader_;  // reader_index
   size_t writer_;  // writer_index
 };

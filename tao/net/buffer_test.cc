@@ -412,3 +412,30 @@ TEST(BufferTest, ReadFdRepeatedReadsWithConsumerReassembleExactly) {
 
 }  // namespace
 }  // namespace tao
+
+namespace tao {
+namespace {
+
+TEST(BufferLazyTest, ZeroInitialSizeAllocatesNothingUntilWritten) {
+  Buffer buffer(0);
+  EXPECT_EQ(buffer.capacity(), 0u);
+  EXPECT_EQ(buffer.readable_bytes(), 0u);
+  buffer.Append("hello");
+  EXPECT_EQ(buffer.view(), "hello");
+  EXPECT_GE(buffer.capacity(), 5u);
+  buffer.Prepend("<", 1);  // room for a header appears with the allocation
+  EXPECT_EQ(buffer.view(), "<hello");
+}
+
+TEST(BufferLazyTest, ReleaseMemoryThenReuse) {
+  Buffer buffer;
+  buffer.Append(std::string(10000, 'x'));
+  buffer.RetrieveAll();
+  buffer.ReleaseMemory();
+  EXPECT_EQ(buffer.capacity(), 0u);
+  buffer.AppendUint32Le(7);
+  EXPECT_EQ(buffer.PeekUint32Le(), 7u);
+}
+
+}  // namespace
+}  // namespace tao

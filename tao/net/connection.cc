@@ -21,6 +21,9 @@ namespace {
 // 256 KiB per syscall.
 constexpr int kMaxIovecs = 64;
 
+// Input buffer capacity kept across reads once drained.
+constexpr size_t kMaxRetainedInput = size_t{64} << 10;
+
 // Per-thread encoding scratch for Send(message) and SendRaw; kept unless a
 // huge frame made it big.
 constexpr size_t kMaxRetainedScratch = size_t{1} << 20;
@@ -65,7 +68,7 @@ Connection::Connection(EventLoop* loop, uint64_t id,
       codec_(std::move(codec)),
       budget_(std::move(budget)),
       closed_hook_(std::move(closed_hook)),
-      name_(absl::StrCat(peer_address_.ToString(), "#", id)) {
+      input_(0) {
   const int64_t now = ToNanos(loop_->Now());
   last_read_ns_.store(now, kRelaxed);
   last_write_ns_.store(now, kRelaxed);
@@ -80,6 +83,8 @@ Connection::~Connection() {
 
 std::string Connection::name() const {
   absl::MutexLock lock(&mu_);
+  // Built on demand: an idle connection should not carry the string.
+  if (name_.empty()) return absl::StrCat(peer_address_.ToString(), "#", id_);
   return name_;
 }
 
@@ -449,6 +454,11 @@ void Connection::HandleRead() {
     }
     in_read_handler_ = false;
     if (state() == State::kClosed) return;
+    // Give a burst's big buffer back once drained; small ones stay for the
+    // next read (no allocation per read in steady state).
+    if (input_.readable_bytes() == 0 && input_.capacity() > kMaxRetainedInput) {
+      input_.ReleaseMemory();
+    }
     if (flush_after_read_) {
       flush_after_read_ = false;
       FlushOutput();

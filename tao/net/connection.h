@@ -250,7 +250,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Loop thread only.
   std::shared_ptr<void> protocol_state_;
   std::unique_ptr<Channel> channel_;
-  Buffer input_;
+  Buffer input_;  // allocated on the first read
   absl::Cord output_;
   bool in_read_handler_ = false;
   bool flush_after_read_ = false;
@@ -278,7 +278,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::atomic<int64_t> last_write_ns_{0};
 
   mutable absl::Mutex mu_;
-  std::string name_ ABSL_GUARDED_BY(mu_);
+  std::string name_ ABSL_GUARDED_BY(mu_);  // empty: "<peer>#<id>"
   absl::Status close_reason_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<const void*, std::shared_ptr<void>> values_
       ABSL_GUARDED_BY(mu_);
