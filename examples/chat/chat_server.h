@@ -17,6 +17,7 @@ class ChatServer {
   absl::Status Start(absl::string_view address);
   void Stop();
   const tao::InetAddress& address() const { return server_->listen_address(); }
+  tao::Server& server() { return *server_; }
 
  private:
   tao::Registry registry_;

@@ -1,10 +1,9 @@
 // The chat server: every line a client says is broadcast to all clients.
 //   ./bazelw run //examples/chat:server -- --address=127.0.0.1:12345
-#include <cstdio>
-
 #include "absl/flags/flag.h"
 #include "examples/chat/chat_server.h"
 #include "examples/common/flags.h"
+#include "examples/common/serve.h"
 #include "examples/common/shutdown_signal.h"
 
 ABSL_FLAG(std::string, address, "127.0.0.1:12345", "address to listen on");
@@ -19,16 +18,7 @@ int main(int argc, char** argv) {
   tao::ServerOptions options;
   options.io_threads = absl::GetFlag(FLAGS_io_threads);
   options.handler_threads = absl::GetFlag(FLAGS_handler_threads);
-  chat::ChatServer server(options);
-  absl::Status started = server.Start(absl::GetFlag(FLAGS_address));
-  if (!started.ok()) {
-    std::fprintf(stderr, "chat server: %s\n", started.ToString().c_str());
-    return 1;
-  }
-  std::printf("chat server listening on %s (Ctrl-C stops)\n",
-              server.address().ToString().c_str());
-  std::fflush(stdout);
-  shutdown.Wait();
-  server.Stop();
-  return 0;
+  chat::ChatServer chat(options);
+  return tao::examples::ServeUntilSignal(
+      "chat server", chat.server(), absl::GetFlag(FLAGS_address), shutdown);
 }

@@ -1,9 +1,8 @@
 // The echo server (Go tao's examples/echo protocol: type 1, raw text).
 //   ./bazelw run //examples/echo:server -- --address=127.0.0.1:12345
-#include <cstdio>
-
 #include "absl/flags/flag.h"
 #include "examples/common/flags.h"
+#include "examples/common/serve.h"
 #include "examples/common/shutdown_signal.h"
 #include "examples/echo/echo_service.h"
 
@@ -22,17 +21,6 @@ int main(int argc, char** argv) {
   options.io_threads = absl::GetFlag(FLAGS_io_threads);
   options.handler_threads = absl::GetFlag(FLAGS_handler_threads);
   tao::Server server(options, &registry);
-  absl::Status started = server.Listen(absl::GetFlag(FLAGS_address));
-  if (started.ok()) started = server.Start();
-  if (!started.ok()) {
-    std::fprintf(stderr, "echo server: %s\n", started.ToString().c_str());
-    return 1;
-  }
-  std::printf("echo server listening on %s (Ctrl-C stops)\n",
-              server.listen_address().ToString().c_str());
-  std::fflush(stdout);
-  shutdown.Wait();
-  server.Stop(absl::Seconds(2));
-  server.Join();
-  return 0;
+  return tao::examples::ServeUntilSignal(
+      "echo server", server, absl::GetFlag(FLAGS_address), shutdown);
 }

@@ -1,9 +1,8 @@
 // The pingpong server (Go tao's examples/pingpong: type 1; answers "pong").
 //   ./bazelw run //examples/pingpong:server -- --address=127.0.0.1:18341
-#include <cstdio>
-
 #include "absl/flags/flag.h"
 #include "examples/common/flags.h"
+#include "examples/common/serve.h"
 #include "examples/common/shutdown_signal.h"
 #include "examples/pingpong/pingpong_service.h"
 
@@ -22,17 +21,6 @@ int main(int argc, char** argv) {
   options.io_threads = absl::GetFlag(FLAGS_io_threads);
   options.handler_threads = absl::GetFlag(FLAGS_handler_threads);
   tao::Server server(options, &registry);
-  absl::Status started = server.Listen(absl::GetFlag(FLAGS_address));
-  if (started.ok()) started = server.Start();
-  if (!started.ok()) {
-    std::fprintf(stderr, "pingpong server: %s\n", started.ToString().c_str());
-    return 1;
-  }
-  std::printf("pingpong server listening on %s (Ctrl-C stops)\n",
-              server.listen_address().ToString().c_str());
-  std::fflush(stdout);
-  shutdown.Wait();
-  server.Stop(absl::Seconds(2));
-  server.Join();
-  return 0;
+  return tao::examples::ServeUntilSignal(
+      "pingpong server", server, absl::GetFlag(FLAGS_address), shutdown);
 }

@@ -11,10 +11,11 @@ ABSL_FLAG(std::string, address, "127.0.0.1:12346", "time server address");
 int main(int argc, char** argv) {
   tao::examples::ParseFlags(argc, argv, "time client: --address=host:port");
   tao::examples::CheckAddressFlag("address", absl::GetFlag(FLAGS_address));
-  absl::StatusOr<int> ticks = timer_example::WatchTime(
-      absl::GetFlag(FLAGS_address), absl::Hours(1));
+  absl::StatusOr<int> ticks =
+      timer_example::WatchTime(absl::GetFlag(FLAGS_address), absl::Hours(1));
   if (!ticks.ok()) {
-    std::fprintf(stderr, "time client: %s\n", ticks.status().ToString().c_str());
+    std::fprintf(stderr, "time client: %s\n",
+                 ticks.status().ToString().c_str());
     return 1;
   }
   std::printf("server said goodbye after %d ticks\n", *ticks);

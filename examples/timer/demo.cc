@@ -20,9 +20,9 @@ int main() {
   server->Stop(absl::Seconds(1));
   server->Join();
   if (!ticks.ok() || *ticks != kTicks) {
-    std::fprintf(stderr, "timer demo failed: %s\n",
-                 ticks.ok() ? "wrong tick count"
-                            : ticks.status().ToString().c_str());
+    std::fprintf(
+        stderr, "timer demo failed: %s\n",
+        ticks.ok() ? "wrong tick count" : ticks.status().ToString().c_str());
     return 1;
   }
   std::printf("timer demo: %d ticks, one per second, then a clean close\n",

@@ -1,10 +1,9 @@
 // The time server: shows each client the time every --interval, then says
 // goodbye after --ticks.
 //   ./bazelw run //examples/timer:server -- --address=127.0.0.1:12346
-#include <cstdio>
-
 #include "absl/flags/flag.h"
 #include "examples/common/flags.h"
+#include "examples/common/serve.h"
 #include "examples/common/shutdown_signal.h"
 #include "examples/timer/time_service.h"
 
@@ -26,17 +25,6 @@ int main(int argc, char** argv) {
   std::unique_ptr<tao::Server> server = timer_example::NewTimeServer(
       tao::ServerOptions(), absl::GetFlag(FLAGS_interval),
       absl::GetFlag(FLAGS_ticks));
-  absl::Status started = server->Listen(absl::GetFlag(FLAGS_address));
-  if (started.ok()) started = server->Start();
-  if (!started.ok()) {
-    std::fprintf(stderr, "time server: %s\n", started.ToString().c_str());
-    return 1;
-  }
-  std::printf("time server listening on %s (Ctrl-C stops)\n",
-              server->listen_address().ToString().c_str());
-  std::fflush(stdout);
-  shutdown.Wait();
-  server->Stop(absl::Seconds(2));
-  server->Join();
-  return 0;
+  return tao::examples::ServeUntilSignal(
+      "time server", *server, absl::GetFlag(FLAGS_address), shutdown);
 }

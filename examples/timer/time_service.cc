@@ -6,8 +6,7 @@
 namespace timer_example {
 
 std::unique_ptr<tao::Server> NewTimeServer(tao::ServerOptions options,
-                                           absl::Duration interval,
-                                           int ticks) {
+                                           absl::Duration interval, int ticks) {
   auto server = std::make_unique<tao::Server>(std::move(options));
   server->OnData([](tao::Connection&, tao::Buffer& in) { in.RetrieveAll(); });
   server->OnConnect([interval, ticks](tao::Connection& c) {

@@ -1,0 +1,21 @@
+// The tail of every example server's main(): listen, start, print where,
+// wait for Ctrl-C / SIGTERM, then stop gracefully.
+#ifndef EXAMPLES_COMMON_SERVE_H_
+#define EXAMPLES_COMMON_SERVE_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "examples/common/shutdown_signal.h"
+#include "tao/net/server.h"
+
+namespace tao::examples {
+
+// Returns main()'s exit status: 0 after a signal-driven graceful stop, 1 when
+// the server could not listen or start (the reason goes to stderr).
+int ServeUntilSignal(absl::string_view program, Server& server,
+                     const std::string& address, ShutdownSignal& shutdown);
+
+}  // namespace tao::examples
+
+#endif  // EXAMPLES_COMMON_SERVE_H_
