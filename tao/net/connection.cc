@@ -21,8 +21,10 @@ namespace {
 // 256 KiB per syscall.
 constexpr int kMaxIovecs = 64;
 
-// Input buffer capacity kept across reads once drained.
-constexpr size_t kMaxRetainedInput = size_t{64} << 10;
+// Input/output buffer capacity kept once drained (reused by the next read or
+// write, so steady traffic allocates nothing); bursts above it give memory
+// back.
+constexpr size_t kMaxRetainedBuffer = size_t{64} << 10;
 
 // Per-thread encoding scratch for Send(message) and SendRaw; kept unless a
 // huge frame made it big.
@@ -213,6 +215,9 @@ absl::Status Connection::SendImpl(const Bytes& bytes) {
   if (n == 0) return absl::OkStatus();
   if (!Reserve(n)) return Overflow(n);
   if (loop_->IsInLoopThread()) {
+    // Bytes another thread sent before this Send returned go first, so a
+    // reply never overtakes what caused it.
+    if (has_pending_.load(std::memory_order_acquire)) MovePendingToOutput();
     output_.Append(bytes);
     CheckHighWaterMark();
     ScheduleFlush();
@@ -222,6 +227,7 @@ absl::Status Connection::SendImpl(const Bytes& bytes) {
   {
     absl::MutexLock lock(&pending_mu_);
     pending_.Append(bytes);
+    has_pending_.store(true, std::memory_order_release);
     queue_drain = !drain_queued_;
     drain_queued_ = true;
   }
@@ -285,19 +291,28 @@ void Connection::ScheduleFlush() {
 }
 
 void Connection::DrainPending() {
+  {
+    absl::MutexLock lock(&pending_mu_);
+    drain_queued_ = false;
+  }
+  if (!MovePendingToOutput()) return;
+  CheckHighWaterMark();
+  if (channel_ != nullptr && !channel_->IsWriting()) FlushOutput();
+}
+
+bool Connection::MovePendingToOutput() {
   absl::Cord pending;
   {
     absl::MutexLock lock(&pending_mu_);
     pending.swap(pending_);
-    drain_queued_ = false;
+    has_pending_.store(false, std::memory_order_relaxed);
   }
   if (state() == State::kClosed) {
     ReleaseBytes(pending.size());
-    return;
+    return false;
   }
-  output_.Append(std::move(pending));
-  CheckHighWaterMark();
-  if (channel_ != nullptr && !channel_->IsWriting()) FlushOutput();
+  output_.Append(pending);
+  return true;
 }
 
 void Connection::FlushOutput() {
@@ -308,14 +323,8 @@ void Connection::FlushOutput() {
   }
   while (!output_.empty()) {
     struct iovec iov[kMaxIovecs];
-    int count = 0;
     size_t offered = 0;
-    for (absl::string_view chunk : output_.Chunks()) {
-      iov[count].iov_base = const_cast<char*>(chunk.data());
-      iov[count].iov_len = chunk.size();
-      offered += chunk.size();
-      if (++count == kMaxIovecs) break;
-    }
+    const int count = output_.Gather(iov, kMaxIovecs, &offered);
     absl::StatusOr<size_t> written =
         transport_->Write(absl::MakeConstSpan(iov, count));
     if (!written.ok()) {
@@ -323,13 +332,14 @@ void Connection::FlushOutput() {
       return;
     }
     if (*written == 0) break;
-    output_.RemovePrefix(*written);
+    output_.Consume(*written);
     ReleaseBytes(*written);
     bytes_written_.fetch_add(*written, kRelaxed);
     last_write_ns_.store(ToNanos(loop_->Now()), kRelaxed);
     if (*written < offered) break;  // the socket is full
   }
   if (output_.empty()) {
+    output_.Trim(kMaxRetainedBuffer);
     if (channel_->IsWriting()) channel_->DisableWriting();
     CheckLowWaterMark();
     if (state() == State::kDisconnecting) FinishShutdown();
@@ -456,7 +466,8 @@ void Connection::HandleRead() {
     if (state() == State::kClosed) return;
     // Give a burst's big buffer back once drained; small ones stay for the
     // next read (no allocation per read in steady state).
-    if (input_.readable_bytes() == 0 && input_.capacity() > kMaxRetainedInput) {
+    if (input_.readable_bytes() == 0 &&
+        input_.capacity() > kMaxRetainedBuffer) {
       input_.ReleaseMemory();
     }
     if (flush_after_read_) {

@@ -56,6 +56,7 @@
 #include "tao/net/inet_address.h"
 #include "tao/net/options.h"
 #include "tao/net/output_budget.h"
+#include "tao/net/output_queue.h"
 #include "tao/net/transport.h"
 #include "tao/timer/timer_queue.h"
 
@@ -224,6 +225,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void ScheduleFlush();
   void DrainPending();
+  // Moves bytes sent from other threads behind the output; false if closed.
+  bool MovePendingToOutput();
   void FlushOutput();
   void FinishShutdown();
   void ShutdownInLoop();
@@ -251,7 +254,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::shared_ptr<void> protocol_state_;
   std::unique_ptr<Channel> channel_;
   Buffer input_;  // allocated on the first read
-  absl::Cord output_;
+  OutputQueue output_;
   bool in_read_handler_ = false;
   bool flush_after_read_ = false;
   bool flush_queued_ = false;
@@ -268,6 +271,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   absl::Mutex pending_mu_;
   absl::Cord pending_ ABSL_GUARDED_BY(pending_mu_);
   bool drain_queued_ ABSL_GUARDED_BY(pending_mu_) = false;
+  // pending_ may be non-empty; lets the loop's own sends skip the lock.
+  std::atomic<bool> has_pending_{false};
 
   // Accepted, not yet written: output_ + pending_ (+ in-flight Sends).
   std::atomic<size_t> queued_bytes_{0};

@@ -73,6 +73,15 @@ absl::Status Server::Start() {
     return absl::FailedPreconditionError(
         "Start() before a successful Listen()");
   }
+  // Counted before the user's OnClose runs, so OnClose sees current stats.
+  handlers_->on_close = [this,
+                         user = std::move(handlers_->on_close)](Connection& c) {
+    const absl::Status reason = c.close_reason();
+    if (!reason.ok() && !absl::IsCancelled(reason)) {  // refusals: no error
+      closed_with_error_.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (user) user(c);
+  };
   TAO_ASSIGN_OR_RETURN(
       stack_, MessageStack::Install(options_, registry_, codec_.get(), this,
                                     nullptr, on_idle_, handlers_));
@@ -168,9 +177,6 @@ void Server::HandleNewConnection(EventLoop* accept_loop, Socket socket,
 }
 
 void Server::HandleConnectionClosed(Connection& connection) {
-  if (!connection.close_reason().ok()) {
-    closed_with_error_.fetch_add(1, std::memory_order_relaxed);
-  }
   stack_->OnConnectionClosed(connection);
   connections_.Erase(connection.id());
   absl::MutexLock lock(&mu_);
