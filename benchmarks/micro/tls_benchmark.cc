@@ -38,7 +38,7 @@ bool IsResumed(Mode m) {
 }
 int MaxVersion(Mode m) {
   return m == Mode::kTls12 || m == Mode::kTls12Resumed ? TLS1_2_VERSION
-                                                        : TLS1_3_VERSION;
+                                                       : TLS1_3_VERSION;
 }
 
 const tao::testing::TestCerts& Certs() {
