@@ -9,6 +9,9 @@
 #include "absl/status/status.h"
 
 namespace tao {
+namespace {
+constexpr absl::string_view kWouldBlockMessage = "read: would block";
+}  // namespace
 
 Buffer::Buffer(size_t initial_size)
     : data_(initial_size == 0 ? nullptr
@@ -17,6 +20,10 @@ Buffer::Buffer(size_t initial_size)
       reader_(initial_size == 0 ? 0 : kCheapPrepend),
       writer_(reader_) {
   CheckInvariant();
+}
+
+bool IsWouldBlock(const absl::Status& status) {
+  return absl::IsUnavailable(status) && status.message() == kWouldBlockMessage;
 }
 
 void Buffer::ReleaseMemory() {
@@ -122,7 +129,10 @@ absl::StatusOr<size_t> Buffer::ReadFd(int fd) {
   const int iovcnt = writable < sizeof(spill) ? 2 : 1;
   const ssize_t n = ::readv(fd, vec, iovcnt);
   if (n < 0) {
-    // ErrnoToStatus maps EAGAIN (== EWOULDBLOCK) and EINTR to Unavailable.
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+      return absl::UnavailableError(kWouldBlockMessage);
+    }
+    // A reset is UNAVAILABLE too, but never IsWouldBlock.
     return absl::ErrnoToStatus(errno, "read");
   }
   const size_t got = static_cast<size_t>(n);

@@ -163,8 +163,9 @@ class Buffer {
   // Reads once from `fd` with readv into the writable space plus a 64 KiB
   // stack spill area, so one syscall suffices and nothing is allocated when
   // the buffer already has room. Returns the bytes read (0: EOF).
-  // EAGAIN/EWOULDBLOCK: Unavailable. Other errors: ErrnoToStatus(errno,
-  // "read").
+  // Nothing to read now (EAGAIN, EWOULDBLOCK, EINTR): an UNAVAILABLE status
+  // for which IsWouldBlock() is true. Other errors: ErrnoToStatus(errno,
+  // "read") (a reset is UNAVAILABLE too, but not IsWouldBlock).
   absl::StatusOr<size_t> ReadFd(int fd);
 
  private:
@@ -183,6 +184,11 @@ class Buffer {
   size_t reader_;  // reader_index
   size_t writer_;  // writer_index
 };
+
+// True for the status Buffer::ReadFd returns when nothing can be read now
+// (EAGAIN, EWOULDBLOCK, EINTR). A connection reset is UNAVAILABLE as well
+// but is not "would block".
+bool IsWouldBlock(const absl::Status& status);
 
 }  // namespace tao
 

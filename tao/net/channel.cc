@@ -50,11 +50,14 @@ void Channel::HandleEventGuarded(uint32_t revents) {
     if (close_callback_) close_callback_();
     return;
   }
-  if ((revents & EPOLLERR) && error_callback_ && !removed_) error_callback_();
+  // Read before looking at an error: data (e.g. a TLS alert) that arrived
+  // together with a reset is delivered first; the read then reports the
+  // error itself.
   if ((revents & (EPOLLIN | EPOLLPRI | EPOLLRDHUP)) && read_callback_ &&
       !removed_) {
     read_callback_();
   }
+  if ((revents & EPOLLERR) && error_callback_ && !removed_) error_callback_();
   if ((revents & EPOLLOUT) && write_callback_ && !removed_) write_callback_();
 }
 

@@ -46,6 +46,18 @@ absl::Status Client::Connect(absl::string_view address) {
   }
   TAO_ASSIGN_OR_RETURN(InetAddress parsed, InetAddress::Parse(address));
   server_name_ = parsed.is_ip() ? HostOf(address) : std::string();
+  // Marks the connection established (after the handshake and the user's
+  // OnConnect accepted it) for WaitConnected and failure accounting.
+  handlers_->on_connect =
+      [this, user = std::move(handlers_->on_connect)](Connection& c) {
+        if (user && !user(c)) return false;
+        absl::MutexLock lock(&mu_);
+        if (connection_.get() == &c) {
+          established_ = true;
+          failed_attempts_ = 0;
+        }
+        return true;
+      };
   TAO_ASSIGN_OR_RETURN(
       stack_, MessageStack::Install(options_, registry_, codec_.get(), nullptr,
                                     this, on_idle_, handlers_));
@@ -74,8 +86,8 @@ void Client::HandleConnected(Socket socket) {
   absl::StatusOr<std::unique_ptr<Transport>> transport =
       MakeTransport(options_.tls.get(), std::move(socket), server_name_);
   if (!transport.ok()) {
-    TAO_LOG(ERROR) << "connection to " << connector_->address() << ": "
-                   << transport.status();
+    // e.g. the TLS context refused (handshake cap): a failed attempt.
+    HandleFailedAttempt(transport.status());
     return;
   }
   auto connection = std::make_shared<Connection>(
@@ -97,25 +109,54 @@ void Client::HandleConnected(Socket socket) {
 
 void Client::HandleClosed(Connection& connection) {
   stack_->OnConnectionClosed(connection);
+  bool was_established;
   bool reconnect;
   {
     absl::MutexLock lock(&mu_);
-    if (connection_.get() == &connection) connection_.reset();
+    was_established = established_;
+    if (connection_.get() == &connection) {
+      connection_.reset();
+      established_ = false;
+    }
     reconnect = !stopping_ && options_.reconnect.enabled;
   }
+  if (!was_established) {
+    // Closed before OnConnect (a failed TLS handshake): a failed attempt.
+    HandleFailedAttempt(connection.close_reason());
+    return;
+  }
   if (reconnect) connector_->Retry();
+}
+
+void Client::HandleFailedAttempt(const absl::Status& error) {
+  ++failed_attempts_;
+  const ReconnectPolicy& policy = options_.reconnect;
+  bool will_retry;
+  {
+    absl::MutexLock lock(&mu_);
+    will_retry =
+        !stopping_ && policy.enabled &&
+        (policy.max_attempts <= 0 || failed_attempts_ < policy.max_attempts);
+    if (!will_retry)
+      gave_up_ = error.ok() ? absl::UnavailableError(
+                                  "connection closed during "
+                                  "its handshake")
+                            : error;
+  }
+  if (on_connect_failed_) on_connect_failed_(error, will_retry);
+  if (will_retry) connector_->Retry();
 }
 
 absl::Status Client::WaitConnected(absl::Duration timeout) {
   absl::MutexLock lock(&mu_);
   auto settled = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return connection_ != nullptr || !gave_up_.ok();
+    return established_ || !gave_up_.ok();
   };
   if (!mu_.AwaitWithTimeout(absl::Condition(&settled), timeout)) {
     return absl::DeadlineExceededError(
         absl::StrCat("not connected within ", absl::FormatDuration(timeout)));
   }
-  return connection_ != nullptr ? absl::OkStatus() : gave_up_;
+  return established_ ? absl::OkStatus() : gave_up_;
 }
 
 ConnectionPtr Client::connection() const {

@@ -115,6 +115,9 @@ class Client {
   absl::StatusOr<ConnectionPtr> Connected() const;
   void HandleConnected(Socket socket);
   void HandleClosed(Connection& connection);
+  // A connect attempt that failed after the socket connected (transport
+  // refused, handshake failed): reported and retried like a refused connect.
+  void HandleFailedAttempt(const absl::Status& error);
 
   const ClientOptions options_;
   const Registry* const registry_;  // may be null
@@ -130,6 +133,9 @@ class Client {
 
   mutable absl::Mutex mu_;
   ConnectionPtr connection_ ABSL_GUARDED_BY(mu_);
+  // connection_ passed its handshake and OnConnect.
+  bool established_ ABSL_GUARDED_BY(mu_) = false;
+  int failed_attempts_ = 0;  // loop thread only
   // The error of a connect attempt after which no retry follows.
   absl::Status gave_up_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -133,7 +133,15 @@ void Server::HandleNewConnection(EventLoop* accept_loop, Socket socket,
       MakeTransport(options_.tls.get(), std::move(socket),
                     /*server_name=*/"");
   if (!transport.ok()) {
-    TAO_LOG(ERROR) << "connection from " << peer << ": " << transport.status();
+    // e.g. a TLS handshake cap: counted; logged sparingly (a flood of
+    // these is exactly when logging each would hurt).
+    const uint64_t refused =
+        refused_transport_.fetch_add(1, std::memory_order_relaxed) + 1;
+    if ((refused & (refused - 1)) == 0) {
+      TAO_LOG(WARNING) << "connection from " << peer << ": "
+                       << transport.status() << " (" << refused
+                       << " refused so far)";
+    }
     return;
   }
   const std::string ip = is_ip ? peer.host() : std::string();
@@ -312,6 +320,7 @@ ServerStats Server::stats() const {
   stats.refused_max_connections =
       refused_max_connections_.load(std::memory_order_relaxed);
   stats.refused_per_ip = refused_per_ip_.load(std::memory_order_relaxed);
+  stats.refused_transport = refused_transport_.load(std::memory_order_relaxed);
   for (const auto& acceptor : acceptors_) {
     stats.dropped_fd_limit += acceptor->dropped_for_fd_limit();
   }

@@ -71,6 +71,7 @@ struct ServerStats {
   uint64_t accepted = 0;
   uint64_t refused_max_connections = 0;
   uint64_t refused_per_ip = 0;
+  uint64_t refused_transport = 0;  // the transport (TLS) refused to wrap
   uint64_t dropped_fd_limit = 0;   // accepted and dropped: out of fds
   uint64_t closed_with_error = 0;  // I/O errors, bad input, caps, timeouts
   size_t connections = 0;
@@ -178,6 +179,7 @@ class Server {
   std::atomic<uint64_t> accepted_{0};
   std::atomic<uint64_t> refused_max_connections_{0};
   std::atomic<uint64_t> refused_per_ip_{0};
+  std::atomic<uint64_t> refused_transport_{0};
   std::atomic<uint64_t> closed_with_error_{0};
 
   mutable absl::Mutex mu_;

@@ -11,7 +11,7 @@ namespace tao {
 absl::StatusOr<Transport::ReadResult> TcpTransport::Read(Buffer& in) {
   absl::StatusOr<size_t> n = in.ReadFd(socket_.fd());
   if (!n.ok()) {
-    if (absl::IsUnavailable(n.status())) return ReadResult{};  // EAGAIN
+    if (IsWouldBlock(n.status())) return ReadResult{};  // EAGAIN
     return n.status();
   }
   return ReadResult{*n, *n == 0};

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "tao/net/connection.h"
 #include "tao/tls/tls_internal.h"
 
 namespace tao {
@@ -412,6 +413,10 @@ void TlsTransport::Close() {
   }
   closed_ = true;
   socket_.Close();
+}
+
+const TlsTransport* GetTlsTransport(const Connection& connection) {
+  return dynamic_cast<const TlsTransport*>(&connection.transport());
 }
 
 }  // namespace tao

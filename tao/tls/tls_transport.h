@@ -47,6 +47,8 @@
 
 namespace tao {
 
+class Connection;
+
 class TlsTransport final : public Transport {
  public:
   ~TlsTransport() override;
@@ -130,6 +132,12 @@ class TlsTransport final : public Transport {
   VerifyFailure verify_failure_;
   TlsInfo info_;
 };
+
+// The TLS transport of `connection`, or nullptr for plain TCP. Its info()
+// (version, ALPN, verified peer identity) is valid from OnConnect on.
+// Loop thread of the connection (e.g. inside its callbacks and handlers run
+// inline).
+const TlsTransport* GetTlsTransport(const Connection& connection);
 
 }  // namespace tao
 
