@@ -19,7 +19,9 @@ class ChatClient {
  public:
   using MessageCallback = std::function<void(const ChatMessage&)>;
 
-  ChatClient(std::string name, MessageCallback on_message);
+  // `options` may carry TLS; handlers always run on one ordered thread.
+  ChatClient(std::string name, MessageCallback on_message,
+             tao::ClientOptions options = {});
   ~ChatClient();
 
   // Connects and waits (up to `timeout`) until the connection is up.

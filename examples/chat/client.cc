@@ -1,6 +1,8 @@
 // The interactive chat client: lines typed are said to the room; everything
 // the room says is printed.
 //   ./bazelw run //examples/chat:client -- --address=127.0.0.1:12345 --name=ann
+// Over TLS: --address=localhost:12345 --tls_ca=ca.pem (and --tls_cert,
+// --tls_key for mutual TLS).
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -8,6 +10,7 @@
 #include "absl/flags/flag.h"
 #include "examples/chat/chat_client.h"
 #include "examples/common/flags.h"
+#include "examples/common/tls_flags.h"
 
 ABSL_FLAG(std::string, address, "127.0.0.1:12345", "chat server address");
 ABSL_FLAG(std::string, name, "guest", "your name in the room");
@@ -19,12 +22,19 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_name).empty()) {
     tao::examples::UsageError("--name must not be empty");
   }
-  chat::ChatClient client(absl::GetFlag(FLAGS_name),
-                          [](const chat::ChatMessage& message) {
-                            std::printf("[%s] %s\n", message.from().c_str(),
-                                        message.text().c_str());
-                            std::fflush(stdout);
-                          });
+  absl::StatusOr<std::shared_ptr<const tao::TransportFactory>> tls =
+      tao::examples::TlsFromFlags(tao::examples::TlsRole::kClient);
+  if (!tls.ok()) tao::examples::UsageError(tls.status().ToString());
+  tao::ClientOptions options;
+  options.tls = *tls;
+  chat::ChatClient client(
+      absl::GetFlag(FLAGS_name),
+      [](const chat::ChatMessage& message) {
+        std::printf("[%s] %s\n", message.from().c_str(),
+                    message.text().c_str());
+        std::fflush(stdout);
+      },
+      options);
   absl::Status joined = client.Join(absl::GetFlag(FLAGS_address));
   if (!joined.ok()) {
     std::fprintf(stderr, "chat client: %s\n", joined.ToString().c_str());

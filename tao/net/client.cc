@@ -118,6 +118,10 @@ void Client::HandleClosed(Connection& connection) {
       connection_.reset();
       established_ = false;
     }
+    if (was_established) {
+      ++lost_;
+      last_loss_ = connection.close_reason();
+    }
     reconnect = !stopping_ && options_.reconnect.enabled;
   }
   if (!was_established) {
@@ -149,14 +153,21 @@ void Client::HandleFailedAttempt(const absl::Status& error) {
 
 absl::Status Client::WaitConnected(absl::Duration timeout) {
   absl::MutexLock lock(&mu_);
-  auto settled = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return established_ || !gave_up_.ok();
+  const uint64_t lost_before = lost_;
+  auto settled = [this, lost_before]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return established_ || !gave_up_.ok() || lost_ != lost_before;
   };
   if (!mu_.AwaitWithTimeout(absl::Condition(&settled), timeout)) {
     return absl::DeadlineExceededError(
         absl::StrCat("not connected within ", absl::FormatDuration(timeout)));
   }
-  return established_ ? absl::OkStatus() : gave_up_;
+  if (established_) return absl::OkStatus();
+  if (!gave_up_.ok()) return gave_up_;
+  // Established and lost again before we looked (e.g. the server refused
+  // our certificate after a TLS 1.3 handshake finished on our side).
+  return absl::UnavailableError(
+      absl::StrCat("connection lost right after it was established: ",
+                   last_loss_.ToString()));
 }
 
 ConnectionPtr Client::connection() const {

@@ -135,6 +135,9 @@ class Client {
   ConnectionPtr connection_ ABSL_GUARDED_BY(mu_);
   // connection_ passed its handshake and OnConnect.
   bool established_ ABSL_GUARDED_BY(mu_) = false;
+  // Established connections lost so far, and the last one's close reason.
+  uint64_t lost_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Status last_loss_ ABSL_GUARDED_BY(mu_);
   int failed_attempts_ = 0;  // loop thread only
   // The error of a connect attempt after which no retry follows.
   absl::Status gave_up_ ABSL_GUARDED_BY(mu_);
