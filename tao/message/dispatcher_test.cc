@@ -1,0 +1,987 @@
+// End-to-end tests of the dispatcher over loopback sockets: per-connection
+// order on the worker pool and inline, handlers on many workers at once,
+// causal order of sends from different threads, the queue-full policy (pause
+// reading, and a reset while paused), registration errors, unknown types,
+// bad input isolated to its connection, and resets reported as errors.
+//
+// Raw TestPeers play the remote side byte for byte; frames are written with
+// the TLV codec (tested byte-exactly in //codec). Nothing sleeps to
+// synchronize: every wait is a Mutex condition or a Notification with
+// tao::testing::kTimeout. Workloads shrink under TSan (kTsan).
+#include "tao/message/dispatcher.h"
+
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "codec/proto/test_messages.pb.h"
+#include "codec/tlv_codec.h"
+#include "gtest/gtest.h"
+#include "tao/message/context.h"
+#include "tao/message/registry.h"
+#include "tao/net/client.h"
+#include "tao/net/connection.h"
+#include "tao/net/event_loop.h"
+#include "tao/net/options.h"
+#include "tao/net/server.h"
+#include "tao/testing/loopback.h"
+
+namespace tao {
+namespace {
+
+using ::tao::testing::Callbacks;
+using ::tao::testing::ConnectionTracker;
+using ::tao::testing::kTimeout;
+using ::tao::testing::kTsan;
+using ::tao::testing::TestPeer;
+
+constexpr int32_t kChatType = 1;
+constexpr int32_t kNumbersType = 2;
+
+// A TLV frame (int32 LE type | uint32 LE length | payload).
+std::string TlvFrame(int32_t type, absl::string_view payload) {
+  std::string out;
+  absl::Status s = TlvCodec::Default().AppendFrame(type, payload, &out);
+  EXPECT_TRUE(s.ok()) << s;
+  return out;
+}
+
+std::string ChatFrame(absl::string_view text) {
+  test::Chat chat;
+  chat.set_text(std::string(text));
+  return TlvFrame(kChatType, chat.SerializeAsString());
+}
+
+std::string NumbersFrame(int64_t seq) {
+  test::Numbers numbers;
+  numbers.add_values(seq);
+  return TlvFrame(kNumbersType, numbers.SerializeAsString());
+}
+
+// A server with a registry and a tracker, on 127.0.0.1:0. Register handlers
+// through registry() before Start().
+class MessageServer {
+ public:
+  explicit MessageServer(ServerOptions options)
+      : options_(std::move(options)) {}
+  ~MessageServer() { Stop(); }
+  MessageServer(const MessageServer&) = delete;
+  MessageServer& operator=(const MessageServer&) = delete;
+
+  Registry& registry() { return registry_; }
+
+  absl::Status Start(Callbacks callbacks = Callbacks()) {
+    server_ = std::make_unique<Server>(options_, &registry_);
+    ::tao::testing::Install(*server_, tracker_, std::move(callbacks));
+    absl::Status listening = server_->Listen("127.0.0.1:0");
+    if (!listening.ok()) return listening;
+    return server_->Start();
+  }
+
+  void Stop() {
+    if (server_ == nullptr || stopped_) return;
+    stopped_ = true;
+    server_->Stop(absl::Seconds(10));
+    server_->Join();
+  }
+
+  Server& server() { return *server_; }
+  ConnectionTracker& tracker() { return tracker_; }
+  const InetAddress& address() const { return server_->listen_address(); }
+
+  absl::StatusOr<TestPeer> Connect() { return TestPeer::Connect(address()); }
+
+ private:
+  const ServerOptions options_;
+  Registry registry_;          // outlives server_
+  ConnectionTracker tracker_;  // outlives server_
+  std::unique_ptr<Server> server_;
+  bool stopped_ = false;
+};
+
+// Notifies `n` (if not yet) when it goes out of scope, so that a failed
+// ASSERT never leaves a handler or a loop waiting on it. Declare it after
+// the server, so that it runs before the server is stopped.
+class NotifyOnExit {
+ public:
+  explicit NotifyOnExit(absl::Notification& n) : n_(n) {}
+  ~NotifyOnExit() {
+    if (!n_.HasBeenNotified()) n_.Notify();
+  }
+  NotifyOnExit(const NotifyOnExit&) = delete;
+  NotifyOnExit& operator=(const NotifyOnExit&) = delete;
+
+ private:
+  absl::Notification& n_;
+};
+
+// Records (net id, sequence number) per connection as handlers see them,
+// plus the threads handlers ran on and any handler calls of one connection
+// that overlapped.
+class SequenceLog {
+ public:
+  // Call at the start and the end of a handler.
+  void Enter(uint64_t net_id) {
+    absl::MutexLock lock(&mu_);
+    if (!running_.insert(net_id).second) {
+      violations_.push_back(
+          absl::StrCat("two handlers of connection ", net_id, " at once"));
+    }
+  }
+  void Exit(uint64_t net_id) {
+    absl::MutexLock lock(&mu_);
+    running_.erase(net_id);
+  }
+
+  void Record(uint64_t net_id, int64_t seq) {
+    absl::MutexLock lock(&mu_);
+    by_connection_[net_id].push_back(seq);
+    threads_.insert(std::this_thread::get_id());
+    ++total_;
+  }
+
+  void Violation(std::string what) {
+    absl::MutexLock lock(&mu_);
+    violations_.push_back(std::move(what));
+  }
+
+  bool WaitForTotal(size_t n) {
+    absl::MutexLock lock(&mu_);
+    auto done = [&]()
+                    ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return total_ >= n; };
+    return mu_.AwaitWithTimeout(absl::Condition(&done), kTimeout);
+  }
+
+  size_t total() {
+    absl::MutexLock lock(&mu_);
+    return total_;
+  }
+
+  size_t thread_count() {
+    absl::MutexLock lock(&mu_);
+    return threads_.size();
+  }
+
+  // Success when there are `connections` connections, each of which saw
+  // exactly 0, 1, ..., per_connection - 1 in that order, and no handler
+  // calls of one connection overlapped.
+  ::testing::AssertionResult CheckComplete(size_t connections,
+                                           int64_t per_connection) {
+    absl::MutexLock lock(&mu_);
+    if (!violations_.empty()) {
+      return ::testing::AssertionFailure() << violations_.front();
+    }
+    if (by_connection_.size() != connections) {
+      return ::testing::AssertionFailure()
+             << by_connection_.size() << " connections, want " << connections;
+    }
+    for (const auto& [id, seqs] : by_connection_) {
+      if (static_cast<int64_t>(seqs.size()) != per_connection) {
+        return ::testing::AssertionFailure()
+               << "connection " << id << " handled " << seqs.size()
+               << " messages, want " << per_connection;
+      }
+      for (size_t i = 0; i < seqs.size(); ++i) {
+        if (seqs[i] != static_cast<int64_t>(i)) {
+          return ::testing::AssertionFailure()
+                 << "connection " << id << ": message " << i << " was seq "
+                 << seqs[i];
+        }
+      }
+    }
+    return ::testing::AssertionSuccess();
+  }
+
+ private:
+  absl::Mutex mu_;
+  absl::flat_hash_map<uint64_t, std::vector<int64_t>> by_connection_
+      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<uint64_t> running_ ABSL_GUARDED_BY(mu_);
+  std::set<std::thread::id> threads_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> violations_ ABSL_GUARDED_BY(mu_);
+  size_t total_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// Opens `connections` peers and writes `per_connection` Numbers frames with
+// sequence numbers 0.. to each (all of a peer's frames in one write).
+void FloodNumbers(MessageServer& server, int connections,
+                  int64_t per_connection, std::vector<TestPeer>* peers) {
+  std::string frames;
+  for (int64_t seq = 0; seq < per_connection; ++seq) {
+    frames += NumbersFrame(seq);
+  }
+  for (int i = 0; i < connections; ++i) {
+    absl::StatusOr<TestPeer> peer = server.Connect();
+    ASSERT_TRUE(peer.ok()) << peer.status();
+    peers->push_back(*std::move(peer));
+  }
+  // Written after every peer is connected, so the connections' messages
+  // interleave on the workers.
+  for (TestPeer& peer : *peers) {
+    absl::Status written = peer.WriteAll(frames);
+    ASSERT_TRUE(written.ok()) << written;
+  }
+}
+
+// --- 1. Ordering per connection under load, on the worker pool -----------
+
+TEST(DispatcherTest, WorkerPoolKeepsEachConnectionsOrderUnderLoad) {
+  const int kConnections = kTsan ? 30 : 100;
+  const int64_t kPerConnection = kTsan ? 200 : 500;
+  SequenceLog log;
+  ServerOptions options;
+  options.io_threads = 2;
+  options.handler_threads = 4;
+  MessageServer server(options);
+  ASSERT_TRUE(server.registry()
+                  .Register<test::Numbers>(
+                      [&log](Context& ctx, const test::Numbers& numbers) {
+                        log.Enter(ctx.net_id());
+                        if (ctx.connection().loop()->IsInLoopThread()) {
+                          log.Violation("pool handler ran on the I/O loop");
+                        }
+                        if (numbers.values_size() != 1) {
+                          log.Violation("bad Numbers payload");
+                        } else {
+                          log.Record(ctx.net_id(), numbers.values(0));
+                        }
+                        log.Exit(ctx.net_id());
+                      })
+                  .ok());
+  ASSERT_TRUE(server.Start().ok());
+
+  std::vector<TestPeer> peers;
+  ASSERT_NO_FATAL_FAILURE(
+      FloodNumbers(server, kConnections, kPerConnection, &peers));
+  const size_t total = static_cast<size_t>(kConnections * kPerConnection);
+  ASSERT_TRUE(log.WaitForTotal(total)) << log.total() << " of " << total;
+
+  EXPECT_TRUE(log.CheckComplete(kConnections, kPerConnection));
+  // The connections were spread over the workers, not run by one.
+  EXPECT_GT(log.thread_count(), 1u);
+  EXPECT_LE(log.thread_count(), 4u);
+  const ServerStats stats = server.server().stats();
+  EXPECT_EQ(stats.messages, total);
+  EXPECT_EQ(stats.unknown_types, 0u);
+  EXPECT_EQ(stats.bad_frames, 0u);
+  EXPECT_EQ(stats.bad_payloads, 0u);
+  EXPECT_EQ(server.tracker().errors(), 0u);
+  // Peers close first: a graceful Stop waits (up to the linger time) for
+  // the peers' FIN.
+  peers.clear();
+  server.Stop();
+  EXPECT_TRUE(server.tracker().CheckBalanced());
+}
+
+// --- Handlers of different connections run on many workers at once -------
+
+TEST(DispatcherTest, HandlersOfDifferentConnectionsRunOnManyWorkersAtOnce) {
+  constexpr int kWorkers = 4;
+  // Each handler waits until all kWorkers handlers are inside at the same
+  // time: only possible if the pool runs them in parallel, one per worker.
+  absl::Mutex mu;
+  int inside = 0;
+  std::set<std::thread::id> threads;
+  int met = 0;
+  ServerOptions options;
+  options.io_threads = 1;
+  options.handler_threads = kWorkers;
+  MessageServer server(options);
+  ASSERT_TRUE(
+      server.registry()
+          .Register<test::Chat>([&](Context&, const test::Chat&) {
+            absl::MutexLock lock(&mu);
+            ++inside;
+            threads.insert(std::this_thread::get_id());
+            auto all_inside = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+              return inside >= kWorkers;
+            };
+            if (mu.AwaitWithTimeout(absl::Condition(&all_inside), kTimeout)) {
+              ++met;
+            }
+          })
+          .ok());
+  ASSERT_TRUE(server.Start().ok());
+  std::vector<TestPeer> peers;
+  for (int i = 0; i < kWorkers; ++i) {
+    absl::StatusOr<TestPeer> peer = server.Connect();
+    ASSERT_TRUE(peer.ok()) << peer.status();
+    ASSERT_TRUE(peer->WriteAll(ChatFrame(absl::StrCat("peer ", i))).ok());
+    peers.push_back(*std::move(peer));
+  }
+  absl::MutexLock lock(&mu);
+  auto all_done = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    return met >= kWorkers;
+  };
+  EXPECT_TRUE(mu.AwaitWithTimeout(absl::Condition(&all_done), kTimeout))
+      << inside << " handlers inside at once, want " << kWorkers;
+  EXPECT_EQ(threads.size(), static_cast<size_t>(kWorkers));
+}
+
+// --- 2. Inline mode: handlers on the I/O loop, order kept ----------------
+
+TEST(DispatcherTest, InlineHandlersRunOnTheConnectionsLoopInOrder) {
+  const int kConnections = kTsan ? 10 : 20;
+  const int64_t kPerConnection = kTsan ? 200 : 500;
+  SequenceLog log;
+  ServerOptions options;
+  options.io_threads = 2;
+  options.handler_threads = 0;
+  MessageServer server(options);
+  ASSERT_TRUE(server.registry()
+                  .Register<test::Numbers>(
+                      [&log](Context& ctx, const test::Numbers& numbers) {
+                        log.Enter(ctx.net_id());
+                        if (!ctx.connection().loop()->IsInLoopThread()) {
+                          log.Violation(absl::StrCat(
+                              "inline handler of connection ", ctx.net_id(),
+                              " ran off its I/O loop"));
+                        }
+                        if (ctx.server() == nullptr ||
+                            ctx.client() != nullptr) {
+                          log.Violation("context lacks the server");
+                        }
+                        log.Record(ctx.net_id(), numbers.values(0));
+                        log.Exit(ctx.net_id());
+                      })
+                  .ok());
+  ASSERT_TRUE(server.Start().ok());
+  std::vector<TestPeer> peers;
+  ASSERT_NO_FATAL_FAILURE(
+      FloodNumbers(server, kConnections, kPerConnection, &peers));
+  const size_t total = static_cast<size_t>(kConnections * kPerConnection);
+  ASSERT_TRUE(log.WaitForTotal(total)) << log.total() << " of " << total;
+  EXPECT_TRUE(log.CheckComplete(kConnections, kPerConnection));
+  // Only the two I/O loop threads ran handlers.
+  EXPECT_LE(log.thread_count(), 2u);
+  EXPECT_EQ(server.server().stats().messages, total);
+}
+
+// Connection::Send is safe from any thread, and sends ordered by
+// happens-before go out in that order: bytes the test thread handed to Send
+// before an inline handler replies must not be overtaken by the reply.
+TEST(DispatcherTest, SendFromAnotherThreadIsNotOvertakenByAnInlineReply) {
+  absl::Notification holding;  // outlive the server: its loop uses them
+  absl::Notification resume;
+  ServerOptions options;
+  options.io_threads = 1;
+  options.handler_threads = 0;
+  MessageServer server(options);
+  NotifyOnExit release_on_exit(resume);
+  ASSERT_TRUE(server.registry()
+                  .Register<test::Chat>([](Context& ctx, const test::Chat&) {
+                    test::Chat reply;
+                    reply.set_text("second: the inline reply");
+                    (void)ctx.Reply(reply);
+                  })
+                  .ok());
+  ASSERT_TRUE(server.Start().ok());
+  absl::StatusOr<TestPeer> peer = server.Connect();
+  ASSERT_TRUE(peer.ok()) << peer.status();
+  ConnectionPtr connection =
+      server.tracker().WaitForPeer(peer->local_address());
+  ASSERT_NE(connection, nullptr);
+
+  // Hold the connection's loop so that the request and the off-loop Send
+  // are both waiting when it resumes.
+  connection->loop()->QueueInLoop([&holding, &resume] {
+    holding.Notify();
+    resume.WaitForNotificationWithTimeout(kTimeout);
+  });
+  ASSERT_TRUE(holding.WaitForNotificationWithTimeout(kTimeout));
+  ASSERT_TRUE(peer->WriteAll(ChatFrame("request")).ok());
+  test::Chat first;
+  first.set_text("first: sent by the test thread");
+  ASSERT_TRUE(connection->Send(first).ok());  // before the request is read
+  resume.Notify();
+
+  test::Chat second;
+  second.set_text("second: the inline reply");
+  const std::string want = TlvFrame(kChatType, first.SerializeAsString()) +
+                           TlvFrame(kChatType, second.SerializeAsString());
+  absl::StatusOr<std::string> got = peer->ReadExactly(want.size());
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, want)
+      << "the inline handler's reply overtook bytes that Send() had already "
+         "accepted from another thread";
+}
+
+// --- 3. Queue-full policy: reading pauses, nothing is lost ----------------
+
+TEST(DispatcherTest, FullHandlerQueuePausesReadingThenDeliversEverything) {
+  constexpr int kMessages = 10000;
+  constexpr size_t kMaxQueued = 8;
+  // ~2 KiB frames: 10k of them (20 MB) are far more than the socket buffers
+  // hold once the server stops reading.
+  const std::string padding(2000, 'p');
+  auto text = [&](int seq) { return absl::StrFormat("%08d", seq) + padding; };
+
+  absl::Notification release;  // outlives the server (its handler waits)
+  absl::Notification first_handler_entered;
+  SequenceLog log;
+  ServerOptions options;
+  options.io_threads = 1;
+  options.handler_threads = 1;
+  options.max_queued_messages = kMaxQueued;
+  MessageServer server(options);
+  NotifyOnExit release_on_exit(release);
+  ASSERT_TRUE(
+      server.registry()
+          .Register<test::Chat>([&](Context& ctx, const test::Chat& chat) {
+            if (!first_handler_entered.HasBeenNotified()) {
+              first_handler_entered.Notify();
+            }
+            // Blocks the only worker until the test releases it.
+            release.WaitForNotificationWithTimeout(kTimeout);
+            int seq = -1;
+            if (chat.text().size() < 8 ||
+                !absl::SimpleAtoi(chat.text().substr(0, 8), &seq)) {
+              log.Violation("bad text");
+            }
+            log.Record(ctx.net_id(), seq);
+          })
+          .ok());
+  ASSERT_TRUE(server.Start().ok());
+
+  std::string stream;
+  for (int seq = 0; seq < kMessages; ++seq) stream += ChatFrame(text(seq));
+  const size_t frame_size = stream.size() / kMessages;
+
+  TestPeer::Options peer_options;
+  peer_options.send_buffer = 64 << 10;
+  absl::StatusOr<TestPeer> peer =
+      TestPeer::Connect(server.address(), peer_options);
+  ASSERT_TRUE(peer.ok()) << peer.status();
+  ConnectionPtr connection =
+      server.tracker().WaitForPeer(peer->local_address());
+  ASSERT_NE(connection, nullptr);
+
+  // Write until the socket stays full for a second: the server stopped
+  // reading. A server that did not pause would read (and queue) everything.
+  size_t offset = 0;
+  bool stalled = false;
+  while (offset < stream.size()) {
+    absl::StatusOr<size_t> n =
+        peer->WriteSome(absl::string_view(stream).substr(offset));
+    ASSERT_TRUE(n.ok()) << n.status();
+    offset += *n;
+    if (*n == 0 && !peer->WaitWritable(absl::Seconds(1))) {
+      stalled = true;
+      break;
+    }
+  }
+  ASSERT_TRUE(stalled) << "all " << stream.size()
+                       << " bytes were taken while the handler was blocked";
+  ASSERT_TRUE(first_handler_entered.WaitForNotificationWithTimeout(kTimeout));
+
+  // While blocked: the frames decoded are at most the queue bound plus what
+  // the read that crossed it carried (one read takes at most the input
+  // buffer's room plus a 64 KiB spill area; 256 KiB is generous).
+  const uint64_t decoded = server.server().stats().messages;
+  const uint64_t bound = 1 + kMaxQueued + (256 << 10) / frame_size + 1;
+  EXPECT_LE(decoded, bound) << "frame size " << frame_size;
+  EXPECT_LT(connection->bytes_read(), stream.size() / 4);
+  EXPECT_EQ(log.total(), 0u);
+  EXPECT_LT(offset, stream.size());
+  std::printf(
+      "blocked handler: %llu of %d messages decoded, %llu of %zu "
+      "bytes read by the server, %zu written by the peer\n",
+      static_cast<unsigned long long>(decoded), kMessages,
+      static_cast<unsigned long long>(connection->bytes_read()), stream.size(),
+      offset);
+
+  // Release: reading resumes and every message arrives, in order.
+  release.Notify();
+  absl::Status rest =
+      peer->WriteAll(absl::string_view(stream).substr(offset), kTimeout);
+  ASSERT_TRUE(rest.ok()) << rest;
+  ASSERT_TRUE(log.WaitForTotal(kMessages)) << log.total();
+  EXPECT_TRUE(log.CheckComplete(1, kMessages));
+  EXPECT_EQ(server.server().stats().messages, uint64_t{kMessages});
+  EXPECT_TRUE(connection->connected());
+  EXPECT_EQ(server.tracker().errors(), 0u);
+}
+
+// A peer that resets while its connection is paused (handlers behind): the
+// queued messages still run, and the reset is reported as an error once the
+// queue drains and reading resumes.
+TEST(DispatcherTest, ResetWhileReadingIsPausedIsReportedWhenReadingResumes) {
+  constexpr int kMessages = 10;
+  absl::Notification release;  // outlives the server (its handler waits)
+  absl::Notification entered;
+  SequenceLog log;
+  ServerOptions options;
+  options.io_threads = 1;
+  options.handler_threads = 1;
+  options.max_queued_messages = 2;
+  MessageServer server(options);
+  NotifyOnExit release_on_exit(release);
+  ASSERT_TRUE(server.registry()
+                  .Register<test::Numbers>(
+                      [&](Context& ctx, const test::Numbers& numbers) {
+                        if (!entered.HasBeenNotified()) entered.Notify();
+                        release.WaitForNotificationWithTimeout(kTimeout);
+                        log.Record(ctx.net_id(), numbers.values(0));
+                      })
+                  .ok());
+  ASSERT_TRUE(server.Start().ok());
+  absl::StatusOr<TestPeer> peer = server.Connect();
+  ASSERT_TRUE(peer.ok()) << peer.status();
+  ConnectionPtr connection =
+      server.tracker().WaitForPeer(peer->local_address());
+  ASSERT_NE(connection, nullptr);
+  std::string frames;
+  for (int seq = 0; seq < kMessages; ++seq) frames += NumbersFrame(seq);
+  ASSERT_TRUE(peer->WriteAll(frames).ok());
+  ASSERT_TRUE(entered.WaitForNotificationWithTimeout(kTimeout));
+  ASSERT_TRUE(peer->SetLingerZero().ok());
+  peer->Close();
+  release.Notify();
+
+  ASSERT_TRUE(server.tracker().WaitForSettled(1));
+  const ConnectionTracker::Record record =
+      server.tracker().Get(connection->id());
+  EXPECT_TRUE(absl::IsUnavailable(record.close_reason)) << record.close_reason;
+  ASSERT_EQ(record.errors.size(), 1u);
+  EXPECT_TRUE(absl::IsUnavailable(record.errors[0])) << record.errors[0];
+  // Every message read before the reset ran, in order.
+  const uint64_t decoded = server.server().stats().messages;
+  ASSERT_TRUE(log.WaitForTotal(decoded));
+  EXPECT_TRUE(log.CheckComplete(1, static_cast<int64_t>(decoded)));
+  EXPECT_EQ(server.server().stats().closed_with_error, 1u);
+}
+
+// --- 4. Registration errors ----------------------------------------------
+
+TEST(DispatcherTest, DuplicateAndMissingIdsFailAtRegistration) {
+  Registry registry;
+  ASSERT_TRUE(
+      registry.Register<test::Chat>([](Context&, const test::Chat&) {}).ok());
+  // tao.test.Duplicate declares message_id 1, already Chat's.
+  absl::Status duplicate = registry.Register<test::Duplicate>(
+      [](Context&, const test::Duplicate&) {});
+  EXPECT_TRUE(absl::IsAlreadyExists(duplicate)) << duplicate;
+  EXPECT_NE(duplicate.message().find("tao.test.Chat"), std::string::npos)
+      << duplicate;
+  absl::Status raw_duplicate =
+      registry.RegisterRaw(kChatType, [](Context&, absl::string_view) {});
+  EXPECT_TRUE(absl::IsAlreadyExists(raw_duplicate)) << raw_duplicate;
+  // The same message type twice.
+  EXPECT_TRUE(absl::IsAlreadyExists(
+      registry.Register<test::Chat>([](Context&, const test::Chat&) {})));
+  // tao.test.Untyped has no (tao.message_id).
+  absl::Status missing =
+      registry.Register<test::Untyped>([](Context&, const test::Untyped&) {});
+  EXPECT_TRUE(absl::IsNotFound(missing)) << missing;
+  EXPECT_NE(missing.message().find("tao.test.Untyped"), std::string::npos)
+      << missing;
+  // The failures registered nothing.
+  EXPECT_EQ(registry.size(), 1u);
+  EXPECT_EQ(registry.TypeName(kChatType), "tao.test.Chat");
+}
+
+TEST(DispatcherTest, SendingAMessageWithoutIdIsNotFound) {
+  ServerOptions options;
+  options.io_threads = 1;
+  options.handler_threads = 0;
+  MessageServer server(options);
+  ASSERT_TRUE(server.Start().ok());
+  ClientOptions client_options;
+  client_options.handler_threads = 0;
+  Registry client_registry;
+  Client client(client_options, &client_registry);
+  ASSERT_TRUE(client.Connect(server.address().ToString()).ok());
+  ASSERT_TRUE(client.WaitConnected(kTimeout).ok());
+  test::Untyped untyped;
+  untyped.set_text("no id");
+  absl::Status sent = client.Send(untyped);
+  EXPECT_TRUE(absl::IsNotFound(sent)) << sent;
+  client.Stop();
+}
+
+// --- 5. Unknown types ----------------------------------------------------
+
+class UnknownTypeTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(UnknownTypeTest, SkipPolicyReportsCountsAndKeepsTheConnection) {
+  ServerOptions options;
+  options.io_threads = 1;
+  options.handler_threads = GetParam();
+  ASSERT_EQ(options.unknown_type_policy, UnknownTypePolicy::kSkip);
+  MessageServer server(options);
+  ASSERT_TRUE(server.registry()
+                  .Register<test::Chat>([](Context& ctx, const test::Chat& c) {
+                    test::Chat reply;
+                    reply.set_text("re: " + c.text());
+                    (void)ctx.Reply(reply);
+                  })
+                  .ok());
+  ASSERT_TRUE(server.Start().ok());
+  absl::StatusOr<TestPeer> peer = server.Connect();
+  ASSERT_TRUE(peer.ok()) << peer.status();
+  // An unknown type between two known frames, all in one write.
+  ASSERT_TRUE(peer->WriteAll(ChatFrame("one") +
+                             TlvFrame(99, "from the future") + ChatFrame("two"))
+                  .ok());
+  const std::string want = [] {
+    test::Chat one, two;
+    one.set_text("re: one");
+    two.set_text("re: two");
+    return TlvFrame(kChatType, one.SerializeAsString()) +
+           TlvFrame(kChatType, two.SerializeAsString());
+  }();
+  absl::StatusOr<std::string> got = peer->ReadExactly(want.size());
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, want);
+
+  ASSERT_TRUE(server.tracker().WaitForErrors(1));
+  ConnectionPtr connection = server.tracker().WaitForConnection(0);
+  ASSERT_NE(connection, nullptr);
+  ConnectionTracker::Record record = server.tracker().Get(connection->id());
+  ASSERT_EQ(record.errors.size(), 1u);
+  EXPECT_TRUE(absl::IsNotFound(record.errors[0])) << record.errors[0];
+  EXPECT_NE(record.errors[0].message().find("99"), std::string::npos)
+      << record.errors[0];
+  EXPECT_TRUE(connection->connected());
+  ServerStats stats = server.server().stats();
+  EXPECT_EQ(stats.unknown_types, 1u);
+  EXPECT_EQ(stats.messages, 2u);
+  EXPECT_EQ(stats.closed_with_error, 0u);
+
+  // Still usable afterwards.
+  ASSERT_TRUE(peer->WriteAll(ChatFrame("three")).ok());
+  test::Chat three;
+  three.set_text("re: three");
+  const std::string want_three = TlvFrame(kChatType, three.SerializeAsString());
+  got = peer->ReadExactly(want_three.size());
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, want_three);
+  EXPECT_EQ(server.tracker().errors(), 1u);
+}
+
+TEST_P(UnknownTypeTest, ClosePolicyClosesWithNotFound) {
+  ServerOptions options;
+  options.io_threads = 1;
+  options.handler_threads = GetParam();
+  options.unknown_type_policy = UnknownTypePolicy::kClose;
+  MessageServer server(options);
+  std::atomic<int> handled{0};
+  ASSERT_TRUE(server.registry()
+                  .Register<test::Chat>(
+                      [&handled](Context&, const test::Chat&) { ++handled; })
+                  .ok());
+  ASSERT_TRUE(server.Start().ok());
+  absl::StatusOr<TestPeer> peer = server.Connect();
+  ASSERT_TRUE(peer.ok()) << peer.status();
+  ASSERT_TRUE(
+      peer->WriteAll(TlvFrame(99, "from the future") + ChatFrame("after"))
+          .ok());
+  EXPECT_TRUE(peer->WaitClosed().ok());
+  // Settled: the server's own bookkeeping (stats) has seen the close too.
+  ASSERT_TRUE(server.tracker().WaitForSettled(1));
+  ConnectionPtr connection = server.tracker().WaitForConnection(0);
+  ASSERT_NE(connection, nullptr);
+  ConnectionTracker::Record record = server.tracker().Get(connection->id());
+  ASSERT_EQ(record.errors.size(), 1u);
+  EXPECT_TRUE(absl::IsNotFound(record.errors[0])) << record.errors[0];
+  EXPECT_TRUE(absl::IsNotFound(record.close_reason)) << record.close_reason;
+  // The frame after the unknown one was not handled.
+  EXPECT_EQ(handled.load(), 0);
+  ServerStats stats = server.server().stats();
+  EXPECT_EQ(stats.unknown_types, 1u);
+  EXPECT_EQ(stats.messages, 0u);
+  EXPECT_EQ(stats.closed_with_error, 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(InlineAndPool, UnknownTypeTest,
+                         ::testing::Values(0, 2),
+                         [](const ::testing::TestParamInfo<int>& info) {
+                           return info.param == 0 ? std::string("Inline")
+                                                  : std::string("Pool");
+                         });
+
+// --- 6. Bad input on one connection never disturbs the others -------------
+
+// A tao::Client that keeps a window of Chat messages in flight to an echo
+// server and checks every echo, in order, until stopped.
+class GoodClient {
+ public:
+  static constexpr int kWindow = 4;
+
+  GoodClient(int index, const InetAddress& server) : index_(index) {
+    EXPECT_TRUE(
+        registry_
+            .Register<test::Chat>([this](Context& ctx, const test::Chat& chat) {
+              OnEcho(ctx, chat);
+            })
+            .ok());
+    ClientOptions options;
+    options.handler_threads = 0;
+    client_ = std::make_unique<Client>(options, &registry_);
+    ::tao::testing::Install(*client_, tracker_, Callbacks());
+    EXPECT_TRUE(client_->Connect(server.ToString()).ok());
+  }
+  ~GoodClient() { client_->Stop(); }
+
+  // Sends the first window of messages. From the client's loop thread, like
+  // every later send (OnEcho), so all sends of this connection come from one
+  // thread (see SendFromAnotherThreadIsNotOvertakenByAnInlineReply).
+  absl::Status Begin() {
+    absl::Status connected = client_->WaitConnected(kTimeout);
+    if (!connected.ok()) return connected;
+    absl::Notification done;
+    absl::Status result;
+    client_->loop()->RunInLoop([&] {
+      absl::MutexLock lock(&mu_);
+      ConnectionPtr connection = client_->connection();
+      for (int i = 0; i < kWindow && result.ok(); ++i) {
+        result = connection == nullptr ? absl::UnavailableError("not connected")
+                                       : connection->Send(Next());
+        if (result.ok()) ++sent_;
+      }
+      done.Notify();
+    });
+    if (!done.WaitForNotificationWithTimeout(kTimeout)) {
+      return absl::DeadlineExceededError("client loop did not run");
+    }
+    return result;
+  }
+
+  bool WaitForReceived(int64_t n) {
+    absl::MutexLock lock(&mu_);
+    auto done = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return received_ >= n || !failure_.empty();
+    };
+    return mu_.AwaitWithTimeout(absl::Condition(&done), kTimeout) &&
+           failure_.empty();
+  }
+
+  // Stops sending and waits until every message sent was echoed.
+  bool Finish() {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+    auto drained = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return received_ == sent_ || !failure_.empty();
+    };
+    return mu_.AwaitWithTimeout(absl::Condition(&drained), kTimeout);
+  }
+
+  int64_t received() {
+    absl::MutexLock lock(&mu_);
+    return received_;
+  }
+  std::string failure() {
+    absl::MutexLock lock(&mu_);
+    return failure_;
+  }
+  ConnectionTracker& tracker() { return tracker_; }
+  Client& client() { return *client_; }
+
+ private:
+  test::Chat Next() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    test::Chat chat;
+    chat.set_text(absl::StrCat("client ", index_, " message ", sent_));
+    return chat;
+  }
+
+  void OnEcho(Context& ctx, const test::Chat& chat) {
+    absl::MutexLock lock(&mu_);
+    const std::string want =
+        absl::StrCat("client ", index_, " message ", received_);
+    if (chat.text() != want && failure_.empty()) {
+      failure_ = absl::StrCat("got \"", chat.text(), "\", want \"", want, "\"");
+    }
+    ++received_;
+    if (stop_) return;
+    absl::Status sent = ctx.connection().Send(Next());
+    if (sent.ok()) {
+      ++sent_;
+    } else if (failure_.empty()) {
+      failure_ = sent.ToString();
+    }
+  }
+
+  const int index_;
+  Registry registry_;
+  ConnectionTracker tracker_;
+  std::unique_ptr<Client> client_;
+  absl::Mutex mu_;
+  int64_t sent_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t received_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::string failure_ ABSL_GUARDED_BY(mu_);
+};
+
+class BadInputTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(BadInputTest, BadConnectionsAreClosedAndTheOthersUndisturbed) {
+  constexpr int kGoodClients = 10;
+  ServerOptions options;
+  options.io_threads = 2;
+  options.handler_threads = GetParam();
+  MessageServer server(options);
+  ASSERT_TRUE(server.registry()
+                  .Register<test::Chat>([](Context& ctx, const test::Chat& c) {
+                    (void)ctx.Reply(c);
+                  })
+                  .ok());
+  ASSERT_TRUE(server.Start().ok());
+
+  std::vector<std::unique_ptr<GoodClient>> good;
+  for (int i = 0; i < kGoodClients; ++i) {
+    good.push_back(std::make_unique<GoodClient>(i, server.address()));
+  }
+  for (auto& g : good) ASSERT_TRUE(g->Begin().ok());
+  // Traffic is flowing on every good connection before the bad input.
+  std::vector<int64_t> before;
+  for (auto& g : good) {
+    ASSERT_TRUE(g->WaitForReceived(20)) << g->failure();
+    before.push_back(g->received());
+  }
+
+  struct Bad {
+    std::string name;
+    std::string bytes;
+    bool reset;  // close with RST (SO_LINGER 0) after writing
+    absl::StatusCode want;
+  };
+  const std::string chat = ChatFrame("a perfectly good chat");
+  std::vector<Bad> bads;
+  // (a) A length of 0xFFFFFFFF: rejected from the header alone.
+  bads.push_back({"oversized length",
+                  std::string("\x01\x00\x00\x00\xff\xff\xff\xff", 8), false,
+                  absl::StatusCode::kInvalidArgument});
+  // (b) Garbage: an HTTP request reads as type "GET ", length "/ HT"
+  // (0x54482f20 bytes, far above the 8 MiB maximum).
+  bads.push_back({"garbage", "GET / HTTP/1.1\r\nHost: tao\r\n\r\n", false,
+                  absl::StatusCode::kInvalidArgument});
+  // (c) Half a frame, then a reset.
+  bads.push_back({"truncated frame then RST", chat.substr(0, chat.size() / 2),
+                  true, absl::StatusCode::kUnavailable});
+  // (d) A Chat whose field 1 claims 0x7f bytes but has 3.
+  bads.push_back({"unparsable payload",
+                  TlvFrame(kChatType, std::string("\x0a\x7f"
+                                                  "abc",
+                                                  5)),
+                  false, absl::StatusCode::kDataLoss});
+
+  // Several rounds, so the bad input overlaps the good traffic for longer.
+  constexpr int kRounds = 5;
+  size_t closes = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    for (Bad& bad : bads) {
+      SCOPED_TRACE(absl::StrCat(bad.name, ", round ", round));
+      absl::StatusOr<TestPeer> peer = server.Connect();
+      ASSERT_TRUE(peer.ok()) << peer.status();
+      ConnectionPtr connection =
+          server.tracker().WaitForPeer(peer->local_address());
+      ASSERT_NE(connection, nullptr);
+      ASSERT_TRUE(peer->WriteAll(bad.bytes).ok());
+      if (bad.reset) {
+        ASSERT_TRUE(peer->SetLingerZero().ok());
+        peer->Close();
+      } else {
+        EXPECT_TRUE(peer->WaitClosed().ok());
+      }
+      ASSERT_TRUE(server.tracker().WaitForSettled(++closes));
+      const ConnectionTracker::Record record =
+          server.tracker().Get(connection->id());
+      EXPECT_EQ(record.closes, 1);
+      EXPECT_EQ(record.close_reason.code(), bad.want) << record.close_reason;
+      ASSERT_EQ(record.errors.size(), 1u);
+      EXPECT_EQ(record.errors[0].code(), bad.want) << record.errors[0];
+      EXPECT_FALSE(record.errors[0].message().empty());
+      if (round == 0) {
+        std::printf("%s: %s\n", bad.name.c_str(),
+                    record.errors[0].ToString().c_str());
+      }
+    }
+  }
+
+  // The good clients kept exchanging messages throughout, all intact.
+  for (size_t i = 0; i < good.size(); ++i) {
+    EXPECT_TRUE(good[i]->Finish()) << "client " << i;
+    EXPECT_EQ(good[i]->failure(), "") << "client " << i;
+    EXPECT_GT(good[i]->received(), before[i]);
+    EXPECT_EQ(good[i]->tracker().errors(), 0u) << "client " << i;
+    EXPECT_EQ(good[i]->tracker().closes(), 0u) << "client " << i;
+    ConnectionPtr c = good[i]->client().connection();
+    ASSERT_NE(c, nullptr);
+    EXPECT_TRUE(c->connected());
+  }
+  const ServerStats stats = server.server().stats();
+  EXPECT_EQ(stats.bad_frames, 2u * kRounds);
+  EXPECT_EQ(stats.bad_payloads, 1u * kRounds);
+  EXPECT_EQ(stats.unknown_types, 0u);
+  EXPECT_EQ(stats.closed_with_error, bads.size() * kRounds);
+  EXPECT_EQ(stats.connections, static_cast<size_t>(kGoodClients));
+  // Only the bad connections saw errors on the server.
+  EXPECT_EQ(server.tracker().errors(), bads.size() * kRounds);
+  good.clear();
+  server.Stop();
+  EXPECT_TRUE(server.tracker().CheckBalanced());
+}
+
+// A reset (RST) after a normal exchange, when the server has read
+// everything: read(2) itself fails with ECONNRESET. That is an I/O error, not
+// an orderly close: reported to OnError, close_reason not OK, counted.
+TEST_P(BadInputTest, PeerResetIsReportedAsAnErrorNotAnOrderlyClose) {
+  ServerOptions options;
+  options.io_threads = 1;
+  options.handler_threads = GetParam();
+  MessageServer server(options);
+  ASSERT_TRUE(server.registry()
+                  .Register<test::Chat>([](Context& ctx, const test::Chat& c) {
+                    (void)ctx.Reply(c);
+                  })
+                  .ok());
+  ASSERT_TRUE(server.Start().ok());
+  absl::StatusOr<TestPeer> peer = server.Connect();
+  ASSERT_TRUE(peer.ok()) << peer.status();
+  ConnectionPtr connection =
+      server.tracker().WaitForPeer(peer->local_address());
+  ASSERT_NE(connection, nullptr);
+  const std::string frame = ChatFrame("hello before the reset");
+  ASSERT_TRUE(peer->WriteAll(frame).ok());
+  absl::StatusOr<std::string> echo = peer->ReadExactly(frame.size());
+  ASSERT_TRUE(echo.ok()) << echo.status();
+  ASSERT_EQ(*echo, frame);  // the server has read all our bytes
+  ASSERT_TRUE(peer->SetLingerZero().ok());
+  peer->Close();
+
+  ASSERT_TRUE(server.tracker().WaitForSettled(1));
+  const ConnectionTracker::Record record =
+      server.tracker().Get(connection->id());
+  EXPECT_FALSE(record.close_reason.ok())
+      << "a connection reset by the peer was closed as if orderly";
+  ASSERT_EQ(record.errors.size(), 1u) << "the reset was not reported";
+  EXPECT_TRUE(absl::IsUnavailable(record.errors[0])) << record.errors[0];
+  EXPECT_EQ(server.server().stats().closed_with_error, 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(InlineAndPool, BadInputTest, ::testing::Values(0, 2),
+                         [](const ::testing::TestParamInfo<int>& info) {
+                           return info.param == 0 ? std::string("Inline")
+                                                  : std::string("Pool");
+                         });
+
+}  // namespace
+}  // namespace tao
