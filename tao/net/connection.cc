@@ -86,13 +86,15 @@ Connection::~Connection() {
 std::string Connection::name() const {
   absl::MutexLock lock(&mu_);
   // Built on demand: an idle connection should not carry the string.
-  if (name_.empty()) return absl::StrCat(peer_address_.ToString(), "#", id_);
-  return name_;
+  if (extras_ == nullptr || extras_->name.empty()) {
+    return absl::StrCat(peer_address_.ToString(), "#", id_);
+  }
+  return extras_->name;
 }
 
 void Connection::set_name(std::string name) {
   absl::MutexLock lock(&mu_);
-  name_ = std::move(name);
+  ExtrasLocked().name = std::move(name);
 }
 
 absl::Status Connection::close_reason() const {
@@ -406,7 +408,7 @@ TimerId Connection::AddTimer(MonoTime deadline, absl::Duration interval,
     }
     if (!periodic && id.valid()) {
       absl::MutexLock lock(&self->mu_);
-      self->timers_.erase(id.value);
+      if (self->extras_ != nullptr) self->extras_->timers.erase(id.value);
     }
     fn(*self);
   };
@@ -417,7 +419,7 @@ TimerId Connection::AddTimer(MonoTime deadline, absl::Duration interval,
   {
     absl::MutexLock lock(&mu_);
     closed = state() == State::kClosed;
-    if (!closed) timers_.insert(id.value);
+    if (!closed) ExtrasLocked().timers.insert(id.value);
   }
   if (closed) loop_->Cancel(id);  // lost a race with close
   return id;
@@ -427,7 +429,8 @@ void Connection::CancelTimer(TimerId id) {
   if (!id.valid()) return;
   {
     absl::MutexLock lock(&mu_);
-    if (timers_.erase(id.value) == 0) return;  // not ours, or already fired
+    // Not ours, or already fired: nothing to cancel.
+    if (extras_ == nullptr || extras_->timers.erase(id.value) == 0) return;
   }
   loop_->Cancel(id);
 }
@@ -612,7 +615,7 @@ void Connection::CloseInLoop(absl::Status reason, bool report_error) {
     close_reason_ = reason;
     // Under mu_, so AddTimer either sees kClosed or has its id here.
     SetState(State::kClosed);
-    timers.swap(timers_);
+    if (extras_ != nullptr) timers.swap(extras_->timers);
   }
   for (uint64_t id : timers) loop_->Cancel(TimerId{id});
   for (TimerId* timer : {&linger_timer_, &handshake_timer_}) {

@@ -159,20 +159,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
   template <typename T>
   void SetValue(T value) {
     absl::MutexLock lock(&mu_);
-    values_[TypeKey<T>()] = std::make_shared<T>(std::move(value));
+    ExtrasLocked().values[TypeKey<T>()] = std::make_shared<T>(std::move(value));
   }
   // nullptr when no value of type T was set.
   template <typename T>
   std::shared_ptr<T> GetValue() const {
     absl::MutexLock lock(&mu_);
-    auto it = values_.find(TypeKey<T>());
-    if (it == values_.end()) return nullptr;
+    if (extras_ == nullptr) return nullptr;
+    auto it = extras_->values.find(TypeKey<T>());
+    if (it == extras_->values.end()) return nullptr;
     return std::static_pointer_cast<T>(it->second);
   }
   template <typename T>
   void EraseValue() {
     absl::MutexLock lock(&mu_);
-    values_.erase(TypeKey<T>());
+    if (extras_ != nullptr) extras_->values.erase(TypeKey<T>());
   }
 
   // --- Statistics (any thread) ---
@@ -283,12 +284,20 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::atomic<int64_t> last_write_ns_{0};
 
   mutable absl::Mutex mu_;
-  std::string name_ ABSL_GUARDED_BY(mu_);  // empty: "<peer>#<id>"
   absl::Status close_reason_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<const void*, std::shared_ptr<void>> values_
-      ABSL_GUARDED_BY(mu_);
-  // Pending connection-bound timers (loop-level ids), cancelled on close.
-  absl::flat_hash_set<uint64_t> timers_ ABSL_GUARDED_BY(mu_);
+  // What most connections never use, allocated on first use so an idle
+  // connection stays small.
+  struct Extras {
+    std::string name;  // empty: "<peer>#<id>"
+    absl::flat_hash_map<const void*, std::shared_ptr<void>> values;
+    // Pending connection-bound timers (loop-level ids), cancelled on close.
+    absl::flat_hash_set<uint64_t> timers;
+  };
+  std::unique_ptr<Extras> extras_ ABSL_GUARDED_BY(mu_);
+  Extras& ExtrasLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (extras_ == nullptr) extras_ = std::make_unique<Extras>();
+    return *extras_;
+  }
 };
 
 }  // namespace tao
