@@ -24,7 +24,8 @@ class RegistryTest : public ::testing::Test {
     peer_ = Socket(fds[1]);
     connection_ = std::make_shared<Connection>(
         &loop_, 7, std::make_unique<TcpTransport>(Socket(fds[0])),
-        InetAddress(), InetAddress(), ConnectionOptions(),
+        InetAddress(), InetAddress(),
+        std::make_shared<const ConnectionOptions>(),
         std::make_shared<Connection::Handlers>(), nullptr, nullptr, nullptr);
   }
 

@@ -31,6 +31,8 @@ Client::Client(ClientOptions options) : Client(std::move(options), nullptr) {}
 Client::Client(ClientOptions options, const Registry* registry)
     : options_(std::move(options)),
       registry_(registry),
+      connection_options_(
+          std::make_shared<const ConnectionOptions>(options_.connection)),
       codec_(CodecOrDefault(options_.codec)),
       handlers_(std::make_shared<Connection::Handlers>()),
       loop_thread_(std::make_unique<EventLoopThread>()) {}
@@ -93,7 +95,7 @@ void Client::HandleConnected(Socket socket) {
   auto connection = std::make_shared<Connection>(
       loop(), next_id_.fetch_add(1, std::memory_order_relaxed),
       *std::move(transport), local.ok() ? *local : InetAddress(),
-      peer.ok() ? *peer : connector_->address(), options_.connection, handlers_,
+      peer.ok() ? *peer : connector_->address(), connection_options_, handlers_,
       codec_, /*budget=*/nullptr,
       [this](Connection& closed) { HandleClosed(closed); });
   {

@@ -121,6 +121,8 @@ class Client {
 
   const ClientOptions options_;
   const Registry* const registry_;  // may be null
+  // One copy shared by every connection.
+  const std::shared_ptr<const ConnectionOptions> connection_options_;
   const std::shared_ptr<const Codec> codec_;
   IdleCallback on_idle_;
   std::unique_ptr<MessageStack> stack_;  // created by Connect()

@@ -55,7 +55,7 @@ MonoTime FromNanos(int64_t ns) {
 Connection::Connection(EventLoop* loop, uint64_t id,
                        std::unique_ptr<Transport> transport,
                        InetAddress local_address, InetAddress peer_address,
-                       const ConnectionOptions& options,
+                       std::shared_ptr<const ConnectionOptions> options,
                        std::shared_ptr<const Handlers> handlers,
                        std::shared_ptr<const Codec> codec,
                        std::shared_ptr<OutputBudget> budget,
@@ -65,7 +65,7 @@ Connection::Connection(EventLoop* loop, uint64_t id,
       transport_(std::move(transport)),
       local_address_(std::move(local_address)),
       peer_address_(std::move(peer_address)),
-      options_(options),
+      options_(std::move(options)),
       handlers_(std::move(handlers)),
       codec_(std::move(codec)),
       budget_(std::move(budget)),
@@ -144,7 +144,7 @@ void Connection::ContinueHandshake() {
     }
     if (!handshake_timer_.valid()) {
       std::weak_ptr<Connection> weak = weak_from_this();
-      handshake_timer_ = loop_->RunAfter(options_.handshake_timeout, [weak] {
+      handshake_timer_ = loop_->RunAfter(options_->handshake_timeout, [weak] {
         std::shared_ptr<Connection> self = weak.lock();
         if (self == nullptr || self->state() != State::kConnecting) return;
         self->handshake_timer_ = TimerId{};
@@ -152,7 +152,7 @@ void Connection::ContinueHandshake() {
             absl::DeadlineExceededError(absl::StrCat(
                 "handshake with ", self->peer_address_.ToString(),
                 " not finished within ",
-                absl::FormatDuration(self->options_.handshake_timeout))),
+                absl::FormatDuration(self->options_->handshake_timeout))),
             /*report_error=*/true);
       });
     }
@@ -241,7 +241,7 @@ absl::Status Connection::SendImpl(const Bytes& bytes) {
 
 bool Connection::Reserve(size_t n) {
   const size_t before = queued_bytes_.fetch_add(n, kRelaxed);
-  if (before + n > options_.max_output_bytes) {
+  if (before + n > options_->max_output_bytes) {
     queued_bytes_.fetch_sub(n, kRelaxed);
     return false;
   }
@@ -265,9 +265,9 @@ absl::Status Connection::Overflow(size_t n) {
       "connection ", id_, ": sending ", n, " bytes would exceed ",
       budget_full
           ? absl::StrCat("the server-wide output budget of ", budget_->limit())
-          : absl::StrCat("its output cap of ", options_.max_output_bytes),
+          : absl::StrCat("its output cap of ", options_->max_output_bytes),
       " bytes (", queued_bytes_.load(kRelaxed), " queued; peer not reading?)"));
-  if (options_.overflow_policy == OverflowPolicy::kDropNewest) {
+  if (options_->overflow_policy == OverflowPolicy::kDropNewest) {
     dropped_sends_.fetch_add(1, kRelaxed);
     return status;
   }
@@ -352,9 +352,9 @@ void Connection::FlushOutput() {
 
 void Connection::CheckHighWaterMark() {
   const size_t queued = queued_bytes_.load(kRelaxed);
-  if (above_high_water_ || queued <= options_.high_water_mark) return;
+  if (above_high_water_ || queued <= options_->high_water_mark) return;
   above_high_water_ = true;
-  if (options_.overflow_policy == OverflowPolicy::kPauseReading) {
+  if (options_->overflow_policy == OverflowPolicy::kPauseReading) {
     paused_by_backpressure_ = true;
     UpdateReading();
   }
@@ -365,7 +365,7 @@ void Connection::CheckHighWaterMark() {
 
 void Connection::CheckLowWaterMark() {
   const size_t queued = queued_bytes_.load(kRelaxed);
-  if (!above_high_water_ || queued > options_.low_water_mark) return;
+  if (!above_high_water_ || queued > options_->low_water_mark) return;
   above_high_water_ = false;
   if (paused_by_backpressure_) {
     paused_by_backpressure_ = false;
@@ -578,14 +578,14 @@ void Connection::FinishShutdown() {
 void Connection::StartLingerTimer() {
   if (linger_timer_.valid()) return;
   std::weak_ptr<Connection> weak = weak_from_this();
-  linger_timer_ = loop_->RunAfter(options_.linger, [weak] {
+  linger_timer_ = loop_->RunAfter(options_->linger, [weak] {
     std::shared_ptr<Connection> self = weak.lock();
     if (self == nullptr || self->state() == State::kClosed) return;
     self->linger_timer_ = TimerId{};
     self->CloseInLoop(
         absl::DeadlineExceededError(absl::StrCat(
             "connection ", self->id_, " not closed by the peer within ",
-            absl::FormatDuration(self->options_.linger), " (",
+            absl::FormatDuration(self->options_->linger), " (",
             self->output_.size(), " bytes unsent)")),
         /*report_error=*/true);
   });

@@ -91,7 +91,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // `codec` frames Send(message)/SendRaw; `budget` may be null.
   Connection(EventLoop* loop, uint64_t id, std::unique_ptr<Transport> transport,
              InetAddress local_address, InetAddress peer_address,
-             const ConnectionOptions& options,
+             std::shared_ptr<const ConnectionOptions> options,
              std::shared_ptr<const Handlers> handlers,
              std::shared_ptr<const Codec> codec,
              std::shared_ptr<OutputBudget> budget, ClosedHook closed_hook);
@@ -243,7 +243,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const std::unique_ptr<Transport> transport_;
   const InetAddress local_address_;
   const InetAddress peer_address_;
-  const ConnectionOptions options_;
+  const std::shared_ptr<const ConnectionOptions> options_;  // shared
   const std::shared_ptr<const Handlers> handlers_;
   const std::shared_ptr<const Codec> codec_;
   const std::shared_ptr<OutputBudget> budget_;  // may be null

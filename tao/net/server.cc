@@ -30,6 +30,8 @@ Server::Server(ServerOptions options) : Server(std::move(options), nullptr) {}
 Server::Server(ServerOptions options, const Registry* registry)
     : options_(std::move(options)),
       registry_(registry),
+      connection_options_(
+          std::make_shared<const ConnectionOptions>(options_.connection)),
       codec_(CodecOrDefault(options_.codec)),
       handlers_(std::make_shared<Connection::Handlers>()),
       budget_(std::make_shared<OutputBudget>(options_.max_total_output_bytes)) {
@@ -174,7 +176,7 @@ void Server::HandleNewConnection(EventLoop* accept_loop, Socket socket,
     const uint64_t id = next_id_.fetch_add(1, std::memory_order_relaxed);
     connection = std::make_shared<Connection>(
         loop, id, *std::move(transport), local.ok() ? *local : listen_address_,
-        peer, options_.connection, handlers_, codec_, budget_,
+        peer, connection_options_, handlers_, codec_, budget_,
         [this](Connection& closed) { HandleConnectionClosed(closed); });
     connections_.Insert(id, connection);
     // Queued (never run inline: Establish may close, which takes mu_) under

@@ -156,6 +156,8 @@ class Server {
 
   const ServerOptions options_;
   const Registry* const registry_;  // may be null
+  // One copy shared by every connection.
+  const std::shared_ptr<const ConnectionOptions> connection_options_;
   const std::shared_ptr<const Codec> codec_;
   IdleCallback on_idle_;
   // Dispatcher + heartbeats; created by Start(), outlives the loops.
