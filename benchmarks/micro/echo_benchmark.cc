@@ -11,32 +11,13 @@
 
 #include "absl/status/status.h"
 #include "benchmark/benchmark.h"
+#include "benchmarks/micro/blocking_io.h"
 #include "tao/net/buffer.h"
 #include "tao/net/connection.h"
 #include "tao/net/server.h"
 #include "tao/net/socket.h"
 
 namespace {
-
-bool WriteAll(int fd, const char* data, size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, data, n);
-    if (w <= 0) return false;
-    data += w;
-    n -= static_cast<size_t>(w);
-  }
-  return true;
-}
-
-bool ReadAll(int fd, char* data, size_t n) {
-  while (n > 0) {
-    ssize_t r = ::read(fd, data, n);
-    if (r <= 0) return false;
-    data += r;
-    n -= static_cast<size_t>(r);
-  }
-  return true;
-}
 
 // Measures echo of one 16 KiB block per connection per iteration.
 void BM_TaoEcho_Throughput(benchmark::State& state) {
@@ -67,13 +48,13 @@ void BM_TaoEcho_Throughput(benchmark::State& state) {
   std::string in(block, '\0');
   for (auto _ : state) {
     for (int fd : fds) {
-      if (!WriteAll(fd, out.data(), out.size())) {
+      if (!tao::bench::WriteAll(fd, out.data(), out.size())) {
         state.SkipWithError("write failed");
         break;
       }
     }
     for (int fd : fds) {
-      if (!ReadAll(fd, in.data(), in.size())) {
+      if (!tao::bench::ReadAll(fd, in.data(), in.size())) {
         state.SkipWithError("read failed");
         break;
       }

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "benchmark/benchmark.h"
+#include "benchmarks/micro/blocking_io.h"
 #include "tao/tao.h"
 
 namespace {
@@ -33,26 +34,6 @@ void operator delete(void* p, size_t) noexcept { std::free(p); }
 #pragma GCC diagnostic pop
 
 namespace {
-
-bool WriteAll(int fd, const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
-}
-
-bool ReadAll(int fd, std::string* in) {
-  size_t done = 0;
-  while (done < in->size()) {
-    ssize_t n = ::read(fd, in->data() + done, in->size() - done);
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
-}
 
 // Echo of `batch` frames per iteration; counters: allocations per message.
 void BM_InlineEcho_HotPath(benchmark::State& state) {
@@ -82,14 +63,16 @@ void BM_InlineEcho_HotPath(benchmark::State& state) {
   std::string in(out.size(), '\0');
   // Warm up: buffers, per-thread messages and scratch reach steady size.
   for (int i = 0; i < 100; ++i) {
-    if (!WriteAll(fd, out) || !ReadAll(fd, &in)) {
+    if (!tao::bench::WriteAll(fd, out.data(), out.size()) ||
+        !tao::bench::ReadAll(fd, in.data(), in.size())) {
       state.SkipWithError("warm-up failed");
       return;
     }
   }
   const uint64_t before = g_allocations.load();
   for (auto _ : state) {
-    if (!WriteAll(fd, out) || !ReadAll(fd, &in)) {
+    if (!tao::bench::WriteAll(fd, out.data(), out.size()) ||
+        !tao::bench::ReadAll(fd, in.data(), in.size())) {
       state.SkipWithError("echo failed");
       break;
     }

@@ -18,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "benchmark/benchmark.h"
+#include "benchmarks/micro/blocking_io.h"
 #include "tao/net/buffer.h"
 #include "tao/net/connection.h"
 #include "tao/net/server.h"
@@ -99,26 +100,6 @@ int ConnectPlain(const tao::InetAddress& to) {
   return fd;
 }
 
-bool WriteAll(int fd, const char* data, size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, data, n);
-    if (w <= 0) return false;
-    data += w;
-    n -= static_cast<size_t>(w);
-  }
-  return true;
-}
-
-bool ReadAll(int fd, char* data, size_t n) {
-  while (n > 0) {
-    ssize_t r = ::read(fd, data, n);
-    if (r <= 0) return false;
-    data += r;
-    n -= static_cast<size_t>(r);
-  }
-  return true;
-}
-
 std::unique_ptr<BlockingTlsContext> ClientContext(Mode mode) {
   BlockingTlsContext::Config config;
   config.ca_pem = Certs().ca.cert_pem;
@@ -141,7 +122,8 @@ void BM_ConnectHandshakeEcho(benchmark::State& state, Mode mode) {
   for (auto _ : state) {
     if (!IsTls(mode)) {
       const int fd = ConnectPlain(server.address());
-      if (fd < 0 || !WriteAll(fd, &byte, 1) || !ReadAll(fd, &byte, 1)) {
+      if (fd < 0 || !tao::bench::WriteAll(fd, &byte, 1) ||
+          !tao::bench::ReadAll(fd, &byte, 1)) {
         state.SkipWithError("plain round trip failed");
         break;
       }
@@ -189,8 +171,8 @@ void BM_Echo(benchmark::State& state, Mode mode) {
       return;
     }
     for (auto _ : state) {
-      if (!WriteAll(fd, out.data(), out.size()) ||
-          !ReadAll(fd, in.data(), in.size())) {
+      if (!tao::bench::WriteAll(fd, out.data(), out.size()) ||
+          !tao::bench::ReadAll(fd, in.data(), in.size())) {
         state.SkipWithError("echo failed");
         break;
       }
