@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <memory>
 #include <atomic>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
