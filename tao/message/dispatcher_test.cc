@@ -43,6 +43,7 @@
 #include "tao/net/options.h"
 #include "tao/net/server.h"
 #include "tao/testing/loopback.h"
+#include "tao/testing/message_server.h"
 
 namespace tao {
 namespace {
@@ -51,18 +52,12 @@ using ::tao::testing::Callbacks;
 using ::tao::testing::ConnectionTracker;
 using ::tao::testing::kTimeout;
 using ::tao::testing::kTsan;
+using ::tao::testing::MessageServer;
 using ::tao::testing::TestPeer;
+using ::tao::testing::TlvFrame;
 
 constexpr int32_t kChatType = 1;
 constexpr int32_t kNumbersType = 2;
-
-// A TLV frame (int32 LE type | uint32 LE length | payload).
-std::string TlvFrame(int32_t type, absl::string_view payload) {
-  std::string out;
-  absl::Status s = TlvCodec::Default().AppendFrame(type, payload, &out);
-  EXPECT_TRUE(s.ok()) << s;
-  return out;
-}
 
 std::string ChatFrame(absl::string_view text) {
   test::Chat chat;
@@ -75,47 +70,6 @@ std::string NumbersFrame(int64_t seq) {
   numbers.add_values(seq);
   return TlvFrame(kNumbersType, numbers.SerializeAsString());
 }
-
-// A server with a registry and a tracker, on 127.0.0.1:0. Register handlers
-// through registry() before Start().
-class MessageServer {
- public:
-  explicit MessageServer(ServerOptions options)
-      : options_(std::move(options)) {}
-  ~MessageServer() { Stop(); }
-  MessageServer(const MessageServer&) = delete;
-  MessageServer& operator=(const MessageServer&) = delete;
-
-  Registry& registry() { return registry_; }
-
-  absl::Status Start(Callbacks callbacks = Callbacks()) {
-    server_ = std::make_unique<Server>(options_, &registry_);
-    ::tao::testing::Install(*server_, tracker_, std::move(callbacks));
-    absl::Status listening = server_->Listen("127.0.0.1:0");
-    if (!listening.ok()) return listening;
-    return server_->Start();
-  }
-
-  void Stop() {
-    if (server_ == nullptr || stopped_) return;
-    stopped_ = true;
-    server_->Stop(absl::Seconds(10));
-    server_->Join();
-  }
-
-  Server& server() { return *server_; }
-  ConnectionTracker& tracker() { return tracker_; }
-  const InetAddress& address() const { return server_->listen_address(); }
-
-  absl::StatusOr<TestPeer> Connect() { return TestPeer::Connect(address()); }
-
- private:
-  const ServerOptions options_;
-  Registry registry_;          // outlives server_
-  ConnectionTracker tracker_;  // outlives server_
-  std::unique_ptr<Server> server_;
-  bool stopped_ = false;
-};
 
 // Notifies `n` (if not yet) when it goes out of scope, so that a failed
 // ASSERT never leaves a handler or a loop waiting on it. Declare it after

@@ -30,6 +30,7 @@
 #include "tao/net/options.h"
 #include "tao/net/server.h"
 #include "tao/testing/loopback.h"
+#include "tao/testing/message_server.h"
 
 namespace tao {
 namespace {
@@ -38,16 +39,11 @@ using ::tao::testing::Callbacks;
 using ::tao::testing::ConnectionTracker;
 using ::tao::testing::kTimeout;
 using ::tao::testing::kTsan;
+using ::tao::testing::MessageServer;
 using ::tao::testing::TestPeer;
+using ::tao::testing::TlvFrame;
 
 constexpr int32_t kChatType = 1;
-
-std::string TlvFrame(int32_t type, absl::string_view payload) {
-  std::string out;
-  absl::Status s = TlvCodec::Default().AppendFrame(type, payload, &out);
-  EXPECT_TRUE(s.ok()) << s;
-  return out;
-}
 
 // The TLV framing, counting the frames it encodes.
 class CountingCodec final : public Codec {
@@ -70,44 +66,6 @@ class CountingCodec final : public Codec {
 
  private:
   mutable std::atomic<int> encodes_{0};
-};
-
-// A server with a registry and a tracker, on 127.0.0.1:0.
-class MessageServer {
- public:
-  explicit MessageServer(ServerOptions options)
-      : options_(std::move(options)) {}
-  ~MessageServer() { Stop(); }
-  MessageServer(const MessageServer&) = delete;
-  MessageServer& operator=(const MessageServer&) = delete;
-
-  Registry& registry() { return registry_; }
-
-  absl::Status Start(Callbacks callbacks = Callbacks()) {
-    server_ = std::make_unique<Server>(options_, &registry_);
-    ::tao::testing::Install(*server_, tracker_, std::move(callbacks));
-    absl::Status listening = server_->Listen("127.0.0.1:0");
-    if (!listening.ok()) return listening;
-    return server_->Start();
-  }
-
-  void Stop() {
-    if (server_ == nullptr || stopped_) return;
-    stopped_ = true;
-    server_->Stop(absl::Seconds(10));
-    server_->Join();
-  }
-
-  Server& server() { return *server_; }
-  ConnectionTracker& tracker() { return tracker_; }
-  const InetAddress& address() const { return server_->listen_address(); }
-
- private:
-  const ServerOptions options_;
-  Registry registry_;
-  ConnectionTracker tracker_;
-  std::unique_ptr<Server> server_;
-  bool stopped_ = false;
 };
 
 // Opens `n` raw peers, at most 100 handshakes in flight at a time.
