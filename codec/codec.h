@@ -38,6 +38,10 @@
 
 namespace tao {
 
+// Type 0 is the heartbeat on every framing (Go tao's HeartBeatMessage: an
+// int64 little-endian Unix-nanosecond timestamp).
+inline constexpr int32_t kHeartbeatType = 0;
+
 // One decoded frame. `payload` points into the input given to Decode and is
 // valid as long as those bytes are.
 struct Frame {

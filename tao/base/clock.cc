@@ -13,6 +13,8 @@ class RealClock final : public Clock {
   MonoTime Now() const override { return std::chrono::steady_clock::now(); }
 };
 
+}  // namespace
+
 int64_t ToNanos(MonoTime t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              t.time_since_epoch())
@@ -23,8 +25,6 @@ MonoTime FromNanos(int64_t nanos) {
   return MonoTime(std::chrono::duration_cast<MonoTime::duration>(
       std::chrono::nanoseconds(nanos)));
 }
-
-}  // namespace
 
 const Clock* Clock::Real() {
   // Leaked on purpose: usable from other static destructors and threads that

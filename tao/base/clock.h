@@ -84,6 +84,11 @@ MonoTime AddDuration(MonoTime t, absl::Duration d);
 // to an absl::Duration.
 absl::Duration ToDuration(std::chrono::steady_clock::duration d);
 
+// A MonoTime as nanoseconds since the steady clock's epoch and back, for
+// keeping times in std::atomic<int64_t>.
+int64_t ToNanos(MonoTime t);
+MonoTime FromNanos(int64_t nanos);
+
 // Same as AddDuration. Neither argument type lives in namespace tao, so
 // argument-dependent lookup does not find this operator: it works in code
 // inside namespace tao (unless a nearer operator+ hides it) or after

@@ -147,10 +147,9 @@ void WorkerPool::Core::WorkerLoop(int index) {
 // WorkerPool
 
 WorkerPool::WorkerPool(int threads)
-    : core_(std::make_shared<Core>(
-          threads > 0 ? threads
-                      : static_cast<int>(std::max(
-                            1u, std::thread::hardware_concurrency())))) {
+    : core_(std::make_shared<Core>(threads)) {
+  TAO_CHECK(threads > 0) << "WorkerPool needs at least one thread (resolve "
+                            "kOneThreadPerCore with ResolveThreadCount)";
   absl::MutexLock lock(&join_mu_);
   workers_.reserve(core_->threads());
   for (int i = 0; i < core_->threads(); ++i) {

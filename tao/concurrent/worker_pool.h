@@ -75,7 +75,8 @@ class WorkerPool {
   // back at the tail of the run queue.
   static constexpr int kMaxTasksPerTurn = 64;
 
-  // Starts `threads` workers; threads <= 0 means one per hardware thread.
+  // Starts `threads` workers. REQUIRES: threads > 0 (an option's count is
+  // resolved with tao/base/thread_count.h first).
   explicit WorkerPool(int threads);
   // Shutdown().
   ~WorkerPool();

@@ -1,7 +1,8 @@
 // Context: what a message handler knows about the message it is handling.
 //
 //   registry.Register<chat::Say>([](tao::Context& ctx, const chat::Say& say) {
-//     ctx.server()->Broadcast(say);
+//     (void)ctx.endpoint().Broadcast(say);  // a Server's or a Client's
+//     (void)ctx.Reply(ack);                 // back on this connection
 //   });
 //
 // Thread safety: a Context lives for one handler call, on the thread running
@@ -14,6 +15,8 @@
 #include <cstdint>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "tao/message/endpoint.h"
 #include "tao/net/connection.h"
 
 namespace google::protobuf {
@@ -22,36 +25,32 @@ class Message;
 
 namespace tao {
 
-class Client;
-class Server;
-
 class Context {
  public:
-  Context(Connection& connection, Server* server, Client* client, int32_t type)
-      : connection_(connection),
-        server_(server),
-        client_(client),
-        type_(type) {}
+  Context(Connection& connection, const Endpoint& endpoint, int32_t type)
+      : connection_(connection), endpoint_(endpoint), type_(type) {}
   Context(const Context&) = delete;
   Context& operator=(const Context&) = delete;
 
   Connection& connection() const { return connection_; }
-  // The server that accepted the connection, or nullptr on a client.
-  Server* server() const { return server_; }
-  // The client that made the connection, or nullptr on a server.
-  Client* client() const { return client_; }
+  // The server that accepted the connection or the client that made it.
+  const Endpoint& endpoint() const { return endpoint_; }
   // The connection's id (Go tao's "net id").
   uint64_t net_id() const { return connection_.id(); }
   // The type id of the message being handled.
   int32_t type() const { return type_; }
 
-  // Sends `message` back on this connection.
-  absl::Status Reply(const google::protobuf::Message& message) const;
+  // Sends `message` (or a raw payload of `type`) back on this connection.
+  absl::Status Reply(const google::protobuf::Message& message) const {
+    return endpoint_.Send(connection_, message);
+  }
+  absl::Status ReplyRaw(int32_t type, absl::string_view payload) const {
+    return endpoint_.SendRaw(connection_, type, payload);
+  }
 
  private:
   Connection& connection_;
-  Server* const server_;
-  Client* const client_;
+  const Endpoint& endpoint_;
   const int32_t type_;
 };
 

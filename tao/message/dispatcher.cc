@@ -1,23 +1,19 @@
 #include "tao/message/dispatcher.h"
 
+#include <algorithm>
 #include <string>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "codec/tlv_codec.h"
 #include "tao/base/logging.h"
+#include "tao/base/status_macros.h"
+#include "tao/base/thread_count.h"
+#include "tao/message/context.h"
 
 namespace tao {
 namespace {
 
-constexpr int32_t kHeartbeatType = 0;
 constexpr auto kRelaxed = std::memory_order_relaxed;
-
-int ResolveHandlerThreads(int requested) {
-  if (requested >= 0) return requested;
-  unsigned hardware = std::thread::hardware_concurrency();
-  return hardware > 0 ? static_cast<int>(hardware) : 1;
-}
 
 }  // namespace
 
@@ -29,27 +25,26 @@ std::shared_ptr<const Codec> CodecOrDefault(
                                       &TlvCodec::Default());
 }
 
-// Per-connection dispatch state, kept in the connection's protocol slot.
-// Loop-thread only, except the strand (thread-safe itself).
-struct Dispatcher::ConnectionState {
-  std::shared_ptr<WorkerPool::Strand> strand;
-};
-
 Dispatcher::Dispatcher(const Registry* registry, const Codec* codec,
-                       const EndpointOptions& options, Server* server,
-                       Client* client, ErrorCallback on_error)
+                       const MessageOptions& options, const Endpoint* endpoint,
+                       ErrorCallback on_error)
     : registry_(registry),
       codec_(codec),
+      endpoint_(endpoint),
+      handler_threads_(options.handler_threads),
       unknown_type_policy_(options.unknown_type_policy),
       max_queued_messages_(std::max<size_t>(options.max_queued_messages, 2)),
-      server_(server),
-      client_(client),
-      on_error_(std::move(on_error)) {
-  const int threads = ResolveHandlerThreads(options.handler_threads);
-  if (threads > 0) pool_ = std::make_unique<WorkerPool>(threads);
-}
+      on_error_(std::move(on_error)) {}
 
 Dispatcher::~Dispatcher() { Shutdown(); }
+
+absl::Status Dispatcher::Start() {
+  if (pool_ != nullptr) return absl::OkStatus();
+  TAO_ASSIGN_OR_RETURN(const int threads,
+                       ResolveThreadCount(handler_threads_, "handler_threads"));
+  if (threads > 0) pool_ = std::make_unique<WorkerPool>(threads);
+  return absl::OkStatus();
+}
 
 void Dispatcher::Shutdown() {
   if (pool_ != nullptr) pool_->Shutdown();
@@ -65,7 +60,8 @@ DispatchStats Dispatcher::stats() const {
   return stats;
 }
 
-void Dispatcher::OnData(Connection& connection, Buffer& input) {
+void Dispatcher::OnData(Connection& connection, Buffer& input,
+                        ConnectionState& state) {
   while (connection.state() != Connection::State::kClosed) {
     absl::StatusOr<std::optional<Frame>> frame = codec_->Decode(input.view());
     if (!frame.ok()) {
@@ -80,14 +76,17 @@ void Dispatcher::OnData(Connection& connection, Buffer& input) {
     }
     if (!frame->has_value()) return;  // wait for more bytes
     const Frame& f = **frame;
-    HandleFrame(connection, f);
+    HandleFrame(connection, f, state);
     input.Retrieve(f.size);
   }
   input.RetrieveAll();  // closed by a handler: nothing more to deliver
 }
 
-void Dispatcher::HandleFrame(Connection& connection, const Frame& frame) {
-  if (!registry_->Contains(frame.type)) {
+void Dispatcher::HandleFrame(Connection& connection, const Frame& frame,
+                             ConnectionState& state) {
+  const Registry::DispatchFn* dispatch =
+      registry_ != nullptr ? registry_->Find(frame.type) : nullptr;
+  if (dispatch == nullptr) {
     if (frame.type == kHeartbeatType) {
       // Go tao's heartbeat: receiving it is the point (it refreshed the
       // connection's last-read time).
@@ -107,43 +106,53 @@ void Dispatcher::HandleFrame(Connection& connection, const Frame& frame) {
   }
   messages_.fetch_add(1, kRelaxed);
   if (pool_ == nullptr) {
-    RunHandler(connection, frame.type, frame.payload);
+    RunHandler(connection, *dispatch, frame.type, frame.payload);
   } else {
-    Enqueue(connection, frame.type, frame.payload);
+    Enqueue(connection, state, *dispatch, frame.type, frame.payload);
   }
 }
 
-void Dispatcher::RunHandler(Connection& connection, int32_t type,
+void Dispatcher::RunHandler(Connection& connection,
+                            const Registry::DispatchFn& dispatch, int32_t type,
                             absl::string_view payload) {
-  Context context(connection, server_, client_, type);
-  absl::Status status = registry_->Dispatch(context, type, payload);
+  Context context(connection, *endpoint_, type);
+  absl::Status status = dispatch(context, payload);
   if (!status.ok()) {
     bad_payloads_.fetch_add(1, kRelaxed);
     connection.CloseWithError(std::move(status));
   }
 }
 
-void Dispatcher::Enqueue(Connection& connection, int32_t type,
+WorkerPool::Strand& Dispatcher::StrandOf(ConnectionState& state) {
+  if (state.strand == nullptr) state.strand = pool_->NewStrand();
+  return *state.strand;
+}
+
+void Dispatcher::Enqueue(Connection& connection, ConnectionState& state,
+                         const Registry::DispatchFn& dispatch, int32_t type,
                          absl::string_view payload) {
-  auto* state = static_cast<ConnectionState*>(connection.protocol_state());
-  if (state == nullptr) {
-    auto fresh = std::make_shared<ConnectionState>();
-    fresh->strand = pool_->NewStrand();
-    state = fresh.get();
-    connection.set_protocol_state(std::move(fresh));
-  }
+  WorkerPool::Strand& strand = StrandOf(state);
   ConnectionPtr keep_alive = connection.shared_from_this();
-  const size_t queued = state->strand->Post(
-      [this, keep_alive, type, payload = std::string(payload)] {
-        RunHandler(*keep_alive, type, payload);
+  const size_t queued = strand.Post(
+      [this, keep_alive, &dispatch, type, payload = std::string(payload)] {
+        RunHandler(*keep_alive, dispatch, type, payload);
       });
   if (queued >= max_queued_messages_) {
     connection.PauseReading();
     std::weak_ptr<Connection> weak = keep_alive;
-    state->strand->NotifyWhenAtMost(max_queued_messages_ / 2, [weak] {
+    strand.NotifyWhenAtMost(max_queued_messages_ / 2, [weak] {
       if (ConnectionPtr c = weak.lock()) c->ResumeReading();
     });
   }
+}
+
+void Dispatcher::Execute(Connection& /*connection*/, ConnectionState& state,
+                         absl::AnyInvocable<void()> work) {
+  if (pool_ == nullptr) {
+    work();
+    return;
+  }
+  StrandOf(state).Post(std::move(work));
 }
 
 }  // namespace tao

@@ -2,20 +2,22 @@
 // input into frames with the codec, looks each type up in the Registry and
 // runs the handler inline on the I/O loop or on the WorkerPool.
 //
-// With a pool, every connection gets its own strand: its messages run one
-// at a time and in order, while different connections run in parallel on
-// whichever worker is free. When a connection has `max_queued_messages`
-// waiting, reading from it pauses until half have run, so a fast sender
-// cannot queue unbounded work.
+// With a pool, every connection gets its own strand: its messages (and its
+// timers, through Execute) run one at a time and in order, while different
+// connections run in parallel on whichever worker is free. When a
+// connection has `max_queued_messages` waiting, reading from it pauses until
+// half have run, so a fast sender cannot queue unbounded work.
 //
 // Bad input: a malformed frame (oversized length, garbage) closes that
-// connection with the codec's error; an unknown type is reported and skipped
-// (or closes, per UnknownTypePolicy); a payload that does not parse closes
-// the connection. Every case is counted and reported to OnError; other
-// connections are never affected.
+// connection with the codec's error; an unknown type goes to the registry's
+// catch-all handler, or is reported and skipped (or closes, per
+// UnknownTypePolicy); a payload that does not parse closes the connection.
+// Every case is counted and reported to OnError; other connections are never
+// affected.
 //
-// Thread safety: OnData runs on the connection's loop thread. stats() from
-// any thread. Shutdown() from the owner's controlling thread.
+// Thread safety: OnData and Execute run on the connection's loop thread.
+// stats() from any thread. Start/Shutdown from the owner's controlling
+// thread.
 #ifndef TAO_MESSAGE_DISPATCHER_H_
 #define TAO_MESSAGE_DISPATCHER_H_
 
@@ -23,19 +25,19 @@
 #include <cstdint>
 #include <memory>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "codec/codec.h"
 #include "tao/concurrent/worker_pool.h"
+#include "tao/message/options.h"
 #include "tao/message/registry.h"
 #include "tao/net/buffer.h"
 #include "tao/net/callbacks.h"
 #include "tao/net/connection.h"
-#include "tao/net/options.h"
 
 namespace tao {
 
-class Client;
-class Server;
+class Endpoint;
 
 struct DispatchStats {
   uint64_t messages = 0;       // frames handed to handlers
@@ -50,39 +52,54 @@ std::shared_ptr<const Codec> CodecOrDefault(std::shared_ptr<const Codec> codec);
 
 class Dispatcher {
  public:
-  // `registry` and `codec` must outlive the dispatcher. `server`/`client`
-  // (one of them) are passed to handlers through the Context.
+  // One connection's dispatch state, kept in its MessageHandler. Loop
+  // thread only (the strand itself is thread-safe).
+  struct ConnectionState {
+    std::shared_ptr<WorkerPool::Strand> strand;  // made on first use
+  };
+
+  // `registry` (may be null), `codec` and `endpoint` must outlive the
+  // dispatcher. `on_error` reports skipped unknown types.
   Dispatcher(const Registry* registry, const Codec* codec,
-             const EndpointOptions& options, Server* server, Client* client,
+             const MessageOptions& options, const Endpoint* endpoint,
              ErrorCallback on_error);
   ~Dispatcher();
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
 
-  // The connection's DataCallback.
-  void OnData(Connection& connection, Buffer& input);
-
+  // Starts the workers (none when handlers run inline). INVALID_ARGUMENT
+  // for a bad handler_threads.
+  absl::Status Start();
   // Runs the handlers still queued, then stops the workers. Idempotent.
   void Shutdown();
+
+  // A connection's input.
+  void OnData(Connection& connection, Buffer& input, ConnectionState& state);
+  // Runs `work` where the connection's handlers run: on its strand with a
+  // pool (after the handlers queued before it), else at once.
+  void Execute(Connection& connection, ConnectionState& state,
+               absl::AnyInvocable<void()> work);
 
   DispatchStats stats() const;
   // Worker threads (0: handlers run inline).
   int handler_threads() const { return pool_ ? pool_->threads() : 0; }
 
  private:
-  struct ConnectionState;
+  void HandleFrame(Connection& connection, const Frame& frame,
+                   ConnectionState& state);
+  void RunHandler(Connection& connection, const Registry::DispatchFn& dispatch,
+                  int32_t type, absl::string_view payload);
+  void Enqueue(Connection& connection, ConnectionState& state,
+               const Registry::DispatchFn& dispatch, int32_t type,
+               absl::string_view payload);
+  WorkerPool::Strand& StrandOf(ConnectionState& state);
 
-  void HandleFrame(Connection& connection, const Frame& frame);
-  void RunHandler(Connection& connection, int32_t type,
-                  absl::string_view payload);
-  void Enqueue(Connection& connection, int32_t type, absl::string_view payload);
-
-  const Registry* const registry_;
+  const Registry* const registry_;  // may be null
   const Codec* const codec_;
+  const Endpoint* const endpoint_;
+  const int handler_threads_;
   const UnknownTypePolicy unknown_type_policy_;
   const size_t max_queued_messages_;
-  Server* const server_;
-  Client* const client_;
   const ErrorCallback on_error_;
   std::unique_ptr<WorkerPool> pool_;  // null: inline
 

@@ -35,18 +35,6 @@ std::string EncodeHeartbeatPayload(absl::Time now) {
   return payload;
 }
 
-// Per-connection state, kept as a connection value; loop thread only.
-struct HeartbeatMonitor::State {
-  TimingWheel* wheel = nullptr;
-  WheelTimerId check;
-  // Output the peer had acknowledged, and our backlog, at the last check.
-  uint64_t acked = 0;
-  size_t backlog = 0;
-  // The last-read / last-write time an idle callback already reported.
-  MonoTime reader_reported{};
-  MonoTime writer_reported{};
-};
-
 namespace {
 
 // Bytes the peer acknowledged and bytes still waiting (ours + kernel's).
@@ -66,9 +54,10 @@ Progress ProgressOf(Connection& connection) {
 }  // namespace
 
 HeartbeatMonitor::HeartbeatMonitor(const HeartbeatOptions& options,
-                                   bool send_heartbeats, IdleCallback on_idle)
+                                   const Codec* codec, IdleCallback on_idle)
     : options_(options),
-      send_heartbeats_(send_heartbeats && On(options.interval)),
+      codec_(codec),
+      send_heartbeats_(On(options.interval)),
       enabled_(send_heartbeats_ || On(options.timeout) ||
                On(options.reader_idle) || On(options.writer_idle)),
       tick_(TickFor(options)),
@@ -86,35 +75,38 @@ TimingWheel& HeartbeatMonitor::WheelFor(EventLoop* loop) {
   return *wheel;
 }
 
-void HeartbeatMonitor::Attach(Connection& connection) {
+void HeartbeatMonitor::Attach(Connection& connection, ConnectionState& state) {
   if (!enabled_) return;
   connection.loop()->AssertInLoopThread();
   const bool checks = On(options_.timeout) || On(options_.reader_idle) ||
                       On(options_.writer_idle);
   if (send_heartbeats_) {
-    connection.RunEvery(options_.interval, [](Connection& c) {
-      (void)c.SendRaw(kHeartbeatType, EncodeHeartbeatPayload(absl::Now()));
+    connection.RunEvery(options_.interval, [codec = codec_](Connection& c) {
+      std::string frame;
+      if (codec
+              ->AppendFrame(kHeartbeatType, EncodeHeartbeatPayload(absl::Now()),
+                            &frame)
+              .ok()) {
+        (void)c.Send(frame);
+      }
     });
   }
   if (!checks) return;
-  State fresh;
-  fresh.wheel = &WheelFor(connection.loop());
+  state.wheel = &WheelFor(connection.loop());
   const Progress progress = ProgressOf(connection);
-  fresh.acked = progress.acked;
-  fresh.backlog = progress.backlog;
-  connection.SetValue(std::move(fresh));
-  Arm(connection, *connection.GetValue<State>(), connection.loop()->Now());
+  state.acked = progress.acked;
+  state.backlog = progress.backlog;
+  Arm(connection, state, connection.loop()->Now());
 }
 
-void HeartbeatMonitor::Detach(Connection& connection) {
-  if (!enabled_) return;
-  std::shared_ptr<State> state = connection.GetValue<State>();
-  if (state == nullptr) return;
-  state->wheel->Cancel(state->check);
-  connection.EraseValue<State>();
+void HeartbeatMonitor::Detach(ConnectionState& state) {
+  if (state.wheel == nullptr) return;
+  state.wheel->Cancel(state.check);
+  state.check = WheelTimerId{};
 }
 
-void HeartbeatMonitor::Arm(Connection& connection, State& state, MonoTime now) {
+void HeartbeatMonitor::Arm(Connection& connection, ConnectionState& state,
+                           MonoTime now) {
   // The next moment one of the enabled idle conditions could become true.
   MonoTime next = MonoTime::max();
   auto consider = [&](absl::Duration limit, MonoTime last) {
@@ -128,19 +120,22 @@ void HeartbeatMonitor::Arm(Connection& connection, State& state, MonoTime now) {
   consider(options_.writer_idle, connection.last_write_time());
   const absl::Duration delay = ToDuration(next - now);
   if (!state.wheel->Refresh(state.check, delay)) {
-    state.check = state.wheel->Add(
-        delay, [this, weak = connection.weak_from_this()] { Check(weak); });
+    // `state` lives in the connection's handler: valid while the
+    // connection is, and Detach cancels this entry before it goes.
+    state.check =
+        state.wheel->Add(delay, [this, weak = connection.weak_from_this(),
+                                 &state] { Check(weak, state); });
   }
 }
 
-void HeartbeatMonitor::Check(const std::weak_ptr<Connection>& weak) {
+void HeartbeatMonitor::Check(const std::weak_ptr<Connection>& weak,
+                             ConnectionState& state_ref) {
   std::shared_ptr<Connection> connection = weak.lock();
   if (connection == nullptr ||
       connection->state() == Connection::State::kClosed) {
     return;
   }
-  std::shared_ptr<State> state = connection->GetValue<State>();
-  if (state == nullptr) return;
+  ConnectionState* const state = &state_ref;
   state->check = WheelTimerId{};
   const MonoTime now = connection->loop()->Now();
   const MonoTime last_read = connection->last_read_time();

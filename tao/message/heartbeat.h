@@ -1,5 +1,5 @@
 // HeartbeatMonitor: Go-tao-compatible heartbeats and idle detection for the
-// connections of one server or client (see HeartbeatOptions).
+// connections of one message server or client (see HeartbeatOptions).
 //
 // Per I/O loop it keeps one TimingWheel, ticked by the loop's timer queue;
 // per connection one wheel entry that fires at the connection's next idle
@@ -11,6 +11,9 @@
 // some of our output since the last check (kernel send queue shrinking):
 // that peer is slow, not dead.
 //
+// The per-connection part (ConnectionState) lives in the connection's
+// MessageHandler; the monitor keeps what its connections share.
+//
 // Thread safety: Attach and Detach run on the connection's loop thread.
 // closed_idle() from any thread. The monitor must outlive the loops'
 // timers: destroy it after the loops stopped.
@@ -19,6 +22,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -26,24 +30,40 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
-#include "tao/net/callbacks.h"
+#include "codec/codec.h"
+#include "tao/message/options.h"
 #include "tao/net/connection.h"
-#include "tao/net/options.h"
 #include "tao/timer/timing_wheel.h"
 
 namespace tao {
 
 class EventLoop;
 
-// The heartbeat frame's type and payload (Go tao's HeartBeatMessage).
-inline constexpr int32_t kHeartbeatType = 0;
+// The heartbeat frame's payload (Go tao's HeartBeatMessage; its type is
+// kHeartbeatType, codec/codec.h).
 std::string EncodeHeartbeatPayload(absl::Time now);
+
+// A connection was idle for HeartbeatOptions::reader_idle / writer_idle.
+enum class IdleKind { kReaderIdle, kWriterIdle };
+using IdleCallback = std::function<void(Connection&, IdleKind)>;
 
 class HeartbeatMonitor {
  public:
-  // `send_heartbeats`: whether this endpoint sends heartbeats when
-  // options.interval > 0 (only endpoints with message framing do).
-  HeartbeatMonitor(const HeartbeatOptions& options, bool send_heartbeats,
+  // One connection's heartbeat state; loop thread only.
+  struct ConnectionState {
+    TimingWheel* wheel = nullptr;
+    WheelTimerId check;
+    // Output the peer had acknowledged, and our backlog, at the last check.
+    uint64_t acked = 0;
+    size_t backlog = 0;
+    // The last-read / last-write time an idle callback already reported.
+    MonoTime reader_reported{};
+    MonoTime writer_reported{};
+  };
+
+  // Heartbeats are framed with `codec`; idle stretches are reported to
+  // `on_idle` (on the loop thread).
+  HeartbeatMonitor(const HeartbeatOptions& options, const Codec* codec,
                    IdleCallback on_idle);
   ~HeartbeatMonitor();
   HeartbeatMonitor(const HeartbeatMonitor&) = delete;
@@ -52,8 +72,10 @@ class HeartbeatMonitor {
   // Whether any of the options is on (else Attach/Detach do nothing).
   bool enabled() const { return enabled_; }
 
-  void Attach(Connection& connection);
-  void Detach(Connection& connection);
+  // Starts heartbeats and idle checks for `connection`, whose handler owns
+  // `state` (so `state` lives as long as the connection).
+  void Attach(Connection& connection, ConnectionState& state);
+  void Detach(ConnectionState& state);
 
   // Connections closed for silence.
   uint64_t closed_idle() const {
@@ -64,13 +86,12 @@ class HeartbeatMonitor {
   absl::Duration tick() const { return tick_; }
 
  private:
-  struct State;
-
   TimingWheel& WheelFor(EventLoop* loop);
-  void Arm(Connection& connection, State& state, MonoTime now);
-  void Check(const std::weak_ptr<Connection>& weak);
+  void Arm(Connection& connection, ConnectionState& state, MonoTime now);
+  void Check(const std::weak_ptr<Connection>& weak, ConnectionState& state);
 
   const HeartbeatOptions options_;
+  const Codec* const codec_;
   const bool send_heartbeats_;
   const bool enabled_;
   const absl::Duration tick_;

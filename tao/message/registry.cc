@@ -1,6 +1,16 @@
 #include "tao/message/registry.h"
 
+#include "codec/codec.h"
+
 namespace tao {
+
+Registry::DispatchFn Registry::WrapRaw(RawHandler handler) {
+  return [handler = std::move(handler)](
+             Context& context, absl::string_view payload) -> absl::Status {
+    handler(context, payload);
+    return absl::OkStatus();
+  };
+}
 
 absl::Status Registry::RegisterRaw(int32_t type, RawHandler handler) {
   if (!handler) {
@@ -9,13 +19,19 @@ absl::Status Registry::RegisterRaw(int32_t type, RawHandler handler) {
   }
   Entry entry;
   entry.name = "raw";
-  entry.dispatch = [handler = std::move(handler)](
-                       Context& context,
-                       absl::string_view payload) -> absl::Status {
-    handler(context, payload);
-    return absl::OkStatus();
-  };
+  entry.dispatch = WrapRaw(std::move(handler));
   return Add(type, std::move(entry));
+}
+
+absl::Status Registry::RegisterCatchAll(RawHandler handler) {
+  if (!handler) {
+    return absl::InvalidArgumentError("empty catch-all handler");
+  }
+  if (catch_all_ != nullptr) {
+    return absl::AlreadyExistsError("a catch-all handler is already set");
+  }
+  catch_all_ = std::make_unique<DispatchFn>(WrapRaw(std::move(handler)));
+  return absl::OkStatus();
 }
 
 absl::Status Registry::Add(int32_t type, Entry entry) {
@@ -28,19 +44,28 @@ absl::Status Registry::Add(int32_t type, Entry entry) {
   return absl::OkStatus();
 }
 
+const Registry::DispatchFn* Registry::Find(int32_t type) const {
+  auto it = entries_.find(type);
+  if (it != entries_.end()) return &it->second.dispatch;
+  if (type == kHeartbeatType) return nullptr;
+  return catch_all_.get();
+}
+
 absl::Status Registry::Dispatch(Context& context, int32_t type,
                                 absl::string_view payload) const {
-  auto it = entries_.find(type);
-  if (it == entries_.end()) {
+  const DispatchFn* dispatch = Find(type);
+  if (dispatch == nullptr) {
     return absl::NotFoundError(
         absl::StrCat("no handler for message type ", type));
   }
-  return it->second.dispatch(context, payload);
+  return (*dispatch)(context, payload);
 }
 
 absl::string_view Registry::TypeName(int32_t type) const {
   auto it = entries_.find(type);
-  return it == entries_.end() ? absl::string_view() : it->second.name;
+  if (it != entries_.end()) return it->second.name;
+  return Find(type) != nullptr ? absl::string_view("catch-all")
+                               : absl::string_view();
 }
 
 }  // namespace tao

@@ -7,6 +7,9 @@
 //   s = registry.RegisterRaw(1, [](tao::Context& ctx, absl::string_view p) {
 //     ...  // Go tao peers with hand-made payloads
 //   });
+//   s = registry.RegisterCatchAll([](tao::Context& ctx, absl::string_view p) {
+//     ...  // every other type (ctx.type()); Go tao's OnMessage
+//   });
 //
 // Protobuf messages take their type id from the `(tao.message_id)` option in
 // their .proto file. Each thread decodes into its own reused message object,
@@ -21,6 +24,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -38,6 +42,8 @@ class Registry {
   template <typename Message>
   using Handler = std::function<void(Context&, const Message&)>;
   using RawHandler = std::function<void(Context&, absl::string_view payload)>;
+  // Decodes a payload and runs its handler; DATA_LOSS when it does not parse.
+  using DispatchFn = std::function<absl::Status(Context&, absl::string_view)>;
 
   Registry() = default;
   Registry(const Registry&) = delete;
@@ -53,13 +59,25 @@ class Registry {
   // Registers a handler that receives the raw payload of frames of `type`.
   absl::Status RegisterRaw(int32_t type, RawHandler handler);
 
-  // Decodes `payload` as the type registered for `type` and runs its handler
-  // on the calling thread. NOT_FOUND for an unregistered type; DATA_LOSS
-  // when the payload does not parse.
+  // Registers the handler for frames of every type that has none of its own
+  // (Go tao's OnMessage); it sees the type as Context::type(). Without one,
+  // such frames follow the endpoint's UnknownTypePolicy. The heartbeat
+  // (type 0) stays the framework's unless registered explicitly.
+  // ALREADY_EXISTS when one is set, INVALID_ARGUMENT for an empty handler.
+  absl::Status RegisterCatchAll(RawHandler handler);
+
+  // What handles frames of `type`: its own handler, else the catch-all
+  // (except for the heartbeat type), else nullptr. One hash lookup.
+  const DispatchFn* Find(int32_t type) const;
+
+  // Find(type), run on the calling thread. NOT_FOUND when nothing handles
+  // `type`; DATA_LOSS when the payload does not parse.
   absl::Status Dispatch(Context& context, int32_t type,
                         absl::string_view payload) const;
 
+  // Whether `type` has a handler of its own.
   bool Contains(int32_t type) const { return entries_.contains(type); }
+  bool has_catch_all() const { return catch_all_ != nullptr; }
   size_t size() const { return entries_.size(); }
   // The registered type's name ("tao.test.Chat", or "raw" for raw handlers).
   absl::string_view TypeName(int32_t type) const;
@@ -67,12 +85,14 @@ class Registry {
  private:
   struct Entry {
     std::string name;
-    std::function<absl::Status(Context&, absl::string_view)> dispatch;
+    DispatchFn dispatch;
   };
 
   absl::Status Add(int32_t type, Entry entry);
+  static DispatchFn WrapRaw(RawHandler handler);
 
   absl::flat_hash_map<int32_t, Entry> entries_;
+  std::unique_ptr<DispatchFn> catch_all_;
 };
 
 template <typename Message>

@@ -1,9 +1,10 @@
-// Every callback type tao's networking layer hands to users, in one place.
+// The callback types for connection events, in one place. The byte layer
+// delivers events to a ConnectionHandler (connection_handler.h); these
+// function types are what endpoints built on it (the message Server and
+// Client) accept from users for the same events.
 //
-// Callbacks registered on a Server or Client are shared by all of its
-// connections and run on the connection's I/O loop thread (message handlers
-// may instead run on the worker pool; see the message layer). A callback must
-// not block: it delays every other connection of that loop.
+// They run on the connection's I/O loop thread. A callback must not block:
+// it delays every other connection of that loop.
 #ifndef TAO_NET_CALLBACKS_H_
 #define TAO_NET_CALLBACKS_H_
 
@@ -43,10 +44,6 @@ using HighWaterMarkCallback = std::function<void(Connection&, size_t queued)>;
 // Queued output fell to the low water mark or below after having crossed the
 // high water mark; the connection is writable again.
 using LowWaterMarkCallback = std::function<void(Connection&, size_t queued)>;
-
-// A connection was idle for HeartbeatOptions::reader_idle / writer_idle.
-enum class IdleKind { kReaderIdle, kWriterIdle };
-using IdleCallback = std::function<void(Connection&, IdleKind)>;
 
 }  // namespace tao
 

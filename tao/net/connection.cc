@@ -6,11 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "codec/codec.h"
-#include "codec/frame_encoder.h"
-#include "google/protobuf/message.h"
 #include "tao/base/logging.h"
-#include "tao/base/status_macros.h"
 #include "tao/net/channel.h"
 #include "tao/net/event_loop.h"
 
@@ -26,50 +22,24 @@ constexpr int kMaxIovecs = 64;
 // back.
 constexpr size_t kMaxRetainedBuffer = size_t{64} << 10;
 
-// Per-thread encoding scratch for Send(message) and SendRaw; kept unless a
-// huge frame made it big.
-constexpr size_t kMaxRetainedScratch = size_t{1} << 20;
-
-std::string& EncodeScratch() {
-  thread_local std::string scratch;
-  if (scratch.capacity() > kMaxRetainedScratch) {
-    std::string().swap(scratch);
-  }
-  scratch.clear();
-  return scratch;
-}
-
-int64_t ToNanos(MonoTime t) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             t.time_since_epoch())
-      .count();
-}
-
-MonoTime FromNanos(int64_t ns) {
-  return MonoTime(std::chrono::duration_cast<MonoTime::duration>(
-      std::chrono::nanoseconds(ns)));
-}
-
 }  // namespace
 
 Connection::Connection(EventLoop* loop, uint64_t id,
                        std::unique_ptr<Transport> transport,
                        InetAddress local_address, InetAddress peer_address,
                        std::shared_ptr<const ConnectionOptions> options,
-                       std::shared_ptr<const Handlers> handlers,
-                       std::shared_ptr<const Codec> codec,
+                       std::unique_ptr<ConnectionHandler> handler,
                        std::shared_ptr<OutputBudget> budget,
-                       ClosedHook closed_hook)
+                       ConnectionOwner* owner)
     : loop_(loop),
       id_(id),
       transport_(std::move(transport)),
       local_address_(std::move(local_address)),
       peer_address_(std::move(peer_address)),
       options_(std::move(options)),
-      handlers_(std::move(handlers)),
-      codec_(std::move(codec)),
+      handler_(std::move(handler)),
       budget_(std::move(budget)),
-      closed_hook_(std::move(closed_hook)),
+      owner_(owner),
       input_(0) {
   const int64_t now = ToNanos(loop_->Now());
   last_read_ns_.store(now, kRelaxed);
@@ -169,12 +139,13 @@ void Connection::FinishEstablish() {
   if (channel_->IsWriting()) channel_->DisableWriting();
   SetState(State::kConnected);
   established_ = true;
-  if (handlers_->on_connect && !handlers_->on_connect(*this)) {
-    CloseInLoop(absl::CancelledError("refused by OnConnect"),
+  if (!handler_->OnConnected(*this)) {
+    CloseInLoop(absl::CancelledError("refused by OnConnected"),
                 /*report_error=*/false);
     return;
   }
-  if (state() == State::kClosed) return;  // closed inside OnConnect
+  if (state() == State::kClosed) return;  // closed inside OnConnected
+  if (owner_ != nullptr) owner_->OnEstablished(*this);
   UpdateReading();
   // Output sent before or inside OnConnect goes out at the end of this
   // event; application data that arrived with the handshake is read now.
@@ -191,18 +162,6 @@ absl::Status Connection::Send(absl::string_view bytes) {
 
 absl::Status Connection::Send(const absl::Cord& bytes) {
   return SendImpl(bytes);
-}
-
-absl::Status Connection::Send(const google::protobuf::Message& message) {
-  std::string& frame = EncodeScratch();
-  TAO_RETURN_IF_ERROR(AppendMessageFrame(*codec_, message, &frame));
-  return SendImpl(absl::string_view(frame));
-}
-
-absl::Status Connection::SendRaw(int32_t type, absl::string_view payload) {
-  std::string& frame = EncodeScratch();
-  TAO_RETURN_IF_ERROR(codec_->AppendFrame(type, payload, &frame));
-  return SendImpl(absl::string_view(frame));
 }
 
 template <typename Bytes>
@@ -344,6 +303,9 @@ void Connection::FlushOutput() {
     output_.Trim(kMaxRetainedBuffer);
     if (channel_->IsWriting()) channel_->DisableWriting();
     CheckLowWaterMark();
+    if (state() == State::kClosed) return;
+    handler_->OnWriteDrained(*this);
+    if (state() == State::kClosed) return;
     if (state() == State::kDisconnecting) FinishShutdown();
   } else {
     if (!channel_->IsWriting()) channel_->EnableWriting();
@@ -358,9 +320,7 @@ void Connection::CheckHighWaterMark() {
     paused_by_backpressure_ = true;
     UpdateReading();
   }
-  if (handlers_->on_high_water_mark) {
-    handlers_->on_high_water_mark(*this, queued);
-  }
+  handler_->OnHighWater(*this, queued);
 }
 
 void Connection::CheckLowWaterMark() {
@@ -371,7 +331,7 @@ void Connection::CheckLowWaterMark() {
     paused_by_backpressure_ = false;
     UpdateReading();
   }
-  if (handlers_->on_low_water_mark) handlers_->on_low_water_mark(*this, queued);
+  handler_->OnLowWater(*this, queued);
 }
 
 // ---------------------------------------------------------------------------
@@ -398,8 +358,10 @@ TimerId Connection::AddTimer(MonoTime deadline, absl::Duration interval,
   // forget (one-shot) or cancel (periodic, after close) itself.
   auto id_slot = std::make_shared<std::atomic<uint64_t>>(0);
   EventLoop* loop = loop_;
-  auto task = [weak = weak_from_this(), fn = std::move(fn), id_slot, periodic,
-               loop]() mutable {
+  // Shared: a periodic timer may have several runs queued on a strand.
+  auto task = [weak = weak_from_this(),
+               fn = std::make_shared<TimerCallback>(std::move(fn)), id_slot,
+               periodic, loop]() mutable {
     std::shared_ptr<Connection> self = weak.lock();
     const TimerId id{id_slot->load(std::memory_order_acquire)};
     if (self == nullptr || self->state() == State::kClosed) {
@@ -410,7 +372,11 @@ TimerId Connection::AddTimer(MonoTime deadline, absl::Duration interval,
       absl::MutexLock lock(&self->mu_);
       if (self->extras_ != nullptr) self->extras_->timers.erase(id.value);
     }
-    fn(*self);
+    // The handler decides where the callback runs (its strand, or here);
+    // it may run after the connection closed there, so check again.
+    self->handler_->Execute(*self, [self, fn] {
+      if (self->state() != State::kClosed) (*fn)(*self);
+    });
   };
   const TimerId id = periodic ? loop_->RunEvery(interval, std::move(task))
                               : loop_->RunAt(deadline, std::move(task));
@@ -460,11 +426,7 @@ void Connection::HandleRead() {
     bytes_read_.fetch_add(result->bytes, kRelaxed);
     last_read_ns_.store(ToNanos(loop_->Now()), kRelaxed);
     in_read_handler_ = true;
-    if (handlers_->on_data) {
-      handlers_->on_data(*this, input_);
-    } else {
-      input_.RetrieveAll();
-    }
+    handler_->OnData(*this, input_);
     in_read_handler_ = false;
     if (state() == State::kClosed) return;
     // Give a burst's big buffer back once drained; small ones stay for the
@@ -636,11 +598,10 @@ void Connection::CloseInLoop(absl::Status reason, bool report_error) {
     if (budget_ != nullptr) budget_->Release(pending);
   }
 
-  if (report_error && !reason.ok() && handlers_->on_error) {
-    handlers_->on_error(*this, reason);
-  }
-  if (established_ && handlers_->on_close) handlers_->on_close(*this);
-  if (closed_hook_) closed_hook_(*this);
+  if (report_error && !reason.ok()) handler_->OnError(*this, reason);
+  if (owner_ != nullptr) owner_->OnClosing(*this, reason);
+  if (established_) handler_->OnClosed(*this, reason);
+  if (owner_ != nullptr) owner_->OnClosed(*this);
   // The channel may still be in this iteration's ready list: keep the
   // connection (and its channel) alive until the batch is over.
   loop_->QueueInLoop([self] {});

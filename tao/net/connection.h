@@ -1,10 +1,11 @@
-// Connection: one established byte stream (TCP or Unix-domain, later TLS),
-// owned by exactly one EventLoop for its whole life.
+// Connection: one established byte stream (TCP, Unix-domain or TLS), owned
+// by exactly one EventLoop for its whole life. It moves bytes only: what the
+// bytes mean is its ConnectionHandler's business (connection_handler.h).
 //
-//   server.OnData([](tao::Connection& c, tao::Buffer& in) {
-//     c.Send(in.view());          // echo
+//   void OnData(tao::Connection& c, tao::Buffer& in) override {
+//     (void)c.Send(in.view());    // echo
 //     in.RetrieveAll();
-//   });
+//   }
 //
 // State machine (state() may be read from any thread):
 //
@@ -15,9 +16,9 @@
 //
 // Thread safety:
 // - Send, Shutdown, Close, CloseWithError, PauseReading, ResumeReading,
-//   set_name/name, the context values and every accessor are safe from any
-//   thread. The work itself always happens on the owning loop's thread.
-// - Callbacks (Handlers) run on the loop thread.
+//   set_name/name, the timers and every accessor are safe from any thread.
+//   The work itself always happens on the owning loop's thread.
+// - The handler's callbacks run on the loop thread.
 // - Establish and the Handle* methods are loop-thread only (used by Server
 //   and Client).
 //
@@ -31,9 +32,10 @@
 // high water callback, and OverflowPolicy decides what a send beyond
 // max_output_bytes does. Memory never grows without bound.
 //
-// Lifetime: held by std::shared_ptr (ConnectionPtr). OnClose runs exactly
+// Lifetime: held by std::shared_ptr (ConnectionPtr). OnClosed runs exactly
 // once, on the loop thread, after which every Send fails with
-// FAILED_PRECONDITION. Timers and posted work hold weak references.
+// FAILED_PRECONDITION. Timers and posted work hold weak references. The
+// handler lives as long as the connection.
 #ifndef TAO_NET_CONNECTION_H_
 #define TAO_NET_CONNECTION_H_
 
@@ -43,7 +45,6 @@
 #include <string>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
@@ -53,6 +54,7 @@
 #include "tao/base/clock.h"
 #include "tao/net/buffer.h"
 #include "tao/net/callbacks.h"
+#include "tao/net/connection_handler.h"
 #include "tao/net/inet_address.h"
 #include "tao/net/options.h"
 #include "tao/net/output_budget.h"
@@ -60,41 +62,38 @@
 #include "tao/net/transport.h"
 #include "tao/timer/timer_queue.h"
 
-namespace google::protobuf {
-class Message;
-}  // namespace google::protobuf
-
 namespace tao {
 
 class Channel;
-class Codec;
 class EventLoop;
+
+// The endpoint that made a connection (TcpServer, TcpClient): what it learns
+// about the connection's life, on the loop thread. Must outlive the
+// connection's last event.
+class ConnectionOwner {
+ public:
+  virtual ~ConnectionOwner() = default;
+  // The handler accepted the connection (OnConnected returned true).
+  virtual void OnEstablished(Connection& /*connection*/) {}
+  // The connection closed; runs before the handler's OnClosed, so what the
+  // handler reads from its owner there (stats) is current.
+  virtual void OnClosing(Connection& /*connection*/,
+                         const absl::Status& /*reason*/) {}
+  // After the handler's OnClosed: the connection's last event.
+  virtual void OnClosed(Connection& connection) = 0;
+};
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   enum class State { kConnecting, kConnected, kDisconnecting, kClosed };
 
-  // Callbacks shared by all connections of one server or client. Set before
-  // the first connection exists; never changed afterwards.
-  struct Handlers {
-    ConnectCallback on_connect;
-    DataCallback on_data;
-    CloseCallback on_close;
-    ErrorCallback on_error;
-    HighWaterMarkCallback on_high_water_mark;
-    LowWaterMarkCallback on_low_water_mark;
-  };
-
-  // Runs on the loop thread after OnClose; the owner's bookkeeping.
-  using ClosedHook = absl::AnyInvocable<void(Connection&)>;
-
-  // `codec` frames Send(message)/SendRaw; `budget` may be null.
+  // `handler` receives the connection's events; `budget` and `owner` may be
+  // null.
   Connection(EventLoop* loop, uint64_t id, std::unique_ptr<Transport> transport,
              InetAddress local_address, InetAddress peer_address,
              std::shared_ptr<const ConnectionOptions> options,
-             std::shared_ptr<const Handlers> handlers,
-             std::shared_ptr<const Codec> codec,
-             std::shared_ptr<OutputBudget> budget, ClosedHook closed_hook);
+             std::unique_ptr<ConnectionHandler> handler,
+             std::shared_ptr<OutputBudget> budget, ConnectionOwner* owner);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -120,14 +119,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // The same for shared bytes: a Cord is reference-counted, so a broadcast
   // encodes once and every connection queues the same memory.
   absl::Status Send(const absl::Cord& bytes);
-  // Frames and sends a protobuf message; its type id is its
-  // (tao.message_id) option (NOT_FOUND without one). Encoding reuses a
-  // per-thread buffer, so it allocates nothing in steady state.
-  absl::Status Send(const google::protobuf::Message& message);
-  // Frames and sends a raw payload of the given type (Go tao peers with
-  // hand-made payloads).
-  absl::Status SendRaw(int32_t type, absl::string_view payload);
-  const Codec& codec() const { return *codec_; }
 
   // --- Closing (any thread; idempotent) ---
   // Graceful half-close: flush queued output, then FIN; keep reading until
@@ -135,13 +126,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Shutdown();
   // Closes now; queued output is discarded. close_reason() is OK.
   void Close();
-  // Reports `reason` to OnError, then closes now.
+  // Reports `reason` to the handler's OnError, then closes now.
   void CloseWithError(absl::Status reason);
 
   // --- Timers bound to this connection (any thread) ---
-  // Callbacks run on the loop thread with the connection, and never after
-  // it closed: closing cancels every pending timer of the connection.
-  // Return an invalid TimerId when the connection is already closed.
+  // Callbacks run through the handler's Execute (by default on the loop
+  // thread; on the connection's strand under the message layer's worker
+  // pool), with the connection, and never after it closed: closing cancels
+  // every pending timer of the connection. Return an invalid TimerId when
+  // the connection is already closed.
   using TimerCallback = absl::AnyInvocable<void(Connection&)>;
   TimerId RunAt(MonoTime deadline, TimerCallback fn);
   TimerId RunAfter(absl::Duration delay, TimerCallback fn);
@@ -153,28 +146,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Stops / resumes delivering input (e.g. while a worker queue is full).
   void PauseReading();
   void ResumeReading();
-
-  // --- Typed per-connection values (any thread) ---
-  // One value per type T, e.g. conn.SetValue(Session{...});
-  template <typename T>
-  void SetValue(T value) {
-    absl::MutexLock lock(&mu_);
-    ExtrasLocked().values[TypeKey<T>()] = std::make_shared<T>(std::move(value));
-  }
-  // nullptr when no value of type T was set.
-  template <typename T>
-  std::shared_ptr<T> GetValue() const {
-    absl::MutexLock lock(&mu_);
-    if (extras_ == nullptr) return nullptr;
-    auto it = extras_->values.find(TypeKey<T>());
-    if (it == extras_->values.end()) return nullptr;
-    return std::static_pointer_cast<T>(it->second);
-  }
-  template <typename T>
-  void EraseValue() {
-    absl::MutexLock lock(&mu_);
-    if (extras_ != nullptr) extras_->values.erase(TypeKey<T>());
-  }
 
   // --- Statistics (any thread) ---
   MonoTime last_read_time() const;
@@ -192,21 +163,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Establish();
   // The byte stream (TCP or TLS); loop thread only.
   Transport& transport() const { return *transport_; }
-  // State that the protocol layer above (the message dispatcher) keeps per
-  // connection; loop thread only. Destroyed with the connection.
-  void* protocol_state() const { return protocol_state_.get(); }
-  void set_protocol_state(std::shared_ptr<void> state) {
-    protocol_state_ = std::move(state);
-  }
+  // The handler made for this connection (any thread; the object's own
+  // rules say what may be called where). Lives as long as the connection.
+  ConnectionHandler& handler() const { return *handler_; }
 
  private:
   static constexpr std::memory_order kRelaxed = std::memory_order_relaxed;
-
-  template <typename T>
-  static const void* TypeKey() {
-    static const char key = 0;
-    return &key;
-  }
 
   template <typename Bytes>
   absl::Status SendImpl(const Bytes& bytes);
@@ -244,15 +206,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const InetAddress local_address_;
   const InetAddress peer_address_;
   const std::shared_ptr<const ConnectionOptions> options_;  // shared
-  const std::shared_ptr<const Handlers> handlers_;
-  const std::shared_ptr<const Codec> codec_;
+  const std::unique_ptr<ConnectionHandler> handler_;
   const std::shared_ptr<OutputBudget> budget_;  // may be null
-  ClosedHook closed_hook_;
+  ConnectionOwner* const owner_;                // may be null
 
   std::atomic<State> state_{State::kConnecting};
 
   // Loop thread only.
-  std::shared_ptr<void> protocol_state_;
   std::unique_ptr<Channel> channel_;
   Buffer input_;  // allocated on the first read
   OutputQueue output_;
@@ -289,7 +249,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // connection stays small.
   struct Extras {
     std::string name;  // empty: "<peer>#<id>"
-    absl::flat_hash_map<const void*, std::shared_ptr<void>> values;
     // Pending connection-bound timers (loop-level ids), cancelled on close.
     absl::flat_hash_set<uint64_t> timers;
   };

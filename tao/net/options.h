@@ -1,5 +1,6 @@
-// Options for servers, clients and their connections. Plain structs: set
-// the fields you care about; every default is usable as is.
+// Options of the byte layer: TCP servers, TCP clients and their
+// connections. Plain structs: set the fields you care about; every default
+// is usable as is. The message layer adds its own (tao/message/options.h).
 #ifndef TAO_NET_OPTIONS_H_
 #define TAO_NET_OPTIONS_H_
 
@@ -8,15 +9,15 @@
 #include <memory>
 
 #include "absl/time/time.h"
+#include "tao/base/thread_count.h"
 
 namespace tao {
 
-class Codec;
 class TransportFactory;
 
 // What happens when a peer does not read and a connection's queued output
 // would exceed ConnectionOptions::max_output_bytes (or the server-wide
-// ServerOptions::max_total_output_bytes).
+// TcpServerOptions::max_total_output_bytes).
 enum class OverflowPolicy {
   // Close the connection with RESOURCE_EXHAUSTED (reported to OnError).
   kDisconnect,
@@ -70,68 +71,25 @@ struct ReconnectPolicy {
   int max_attempts = 0;
 };
 
-// A frame whose type has no registered handler.
-enum class UnknownTypePolicy {
-  // Report it to OnError (NOT_FOUND), count it, skip its payload and go on:
-  // Go tao's behaviour, so a newer peer can talk to an older server.
-  kSkip,
-  // Report it, then close the connection.
-  kClose,
-};
-
-// Go-tao-compatible application heartbeats and idle detection. Everything is
-// off by default (all zero).
-struct HeartbeatOptions {
-  // Send a heartbeat (type 0, int64 little-endian Unix-nanosecond timestamp,
-  // exactly Go tao's) this often on every connection. Zero: never. Only for
-  // endpoints with a Registry (framed messages). Clients usually send.
-  absl::Duration interval = absl::ZeroDuration();
-  // Close a connection after this long with nothing received, unless the
-  // peer is still draining our output (acknowledging bytes): a slow reader
-  // is not a dead one. Closed with DEADLINE_EXCEEDED, reported to OnError,
-  // counted. Zero: never. Any received frame counts as traffic.
-  absl::Duration timeout = absl::ZeroDuration();
-  // OnIdle(kReaderIdle) after this long with nothing received, and
-  // OnIdle(kWriterIdle) after this long with nothing written (once per idle
-  // stretch; Netty's IdleStateHandler). Zero: off.
-  absl::Duration reader_idle = absl::ZeroDuration();
-  absl::Duration writer_idle = absl::ZeroDuration();
-};
-
-// What servers and clients share: connection settings and, when they have a
-// Registry, how messages are framed and where handlers run.
+// What TCP servers and clients share.
 struct EndpointOptions {
   ConnectionOptions connection;
 
   // TLS (or another transport) for every connection, e.g. a
   // tao::TlsContext. nullptr: plain TCP.
   std::shared_ptr<const TransportFactory> tls;
-
-  // --- Messages (only with a Registry) ---
-  // Where handlers run. 0: inline on the connection's I/O loop (lowest
-  // latency; a slow handler delays that loop's other connections). N > 0: a
-  // pool of N workers; each connection's messages still run one at a time,
-  // in order. -1: one worker per hardware thread.
-  int handler_threads = -1;
-  HeartbeatOptions heartbeat;
-  // Framing. nullptr: TLV, Go tao's TypeLengthValueCodec.
-  std::shared_ptr<const Codec> codec;
-  UnknownTypePolicy unknown_type_policy = UnknownTypePolicy::kSkip;
-  // With a worker pool: messages of one connection queued for its handlers
-  // above which reading from that connection pauses (resuming at half), so
-  // a fast sender cannot queue unbounded work.
-  size_t max_queued_messages = 1024;
 };
 
-struct ServerOptions : EndpointOptions {
-  // I/O loops (threads). 0: one per hardware thread.
-  int io_threads = 0;
+struct TcpServerOptions : EndpointOptions {
+  // I/O loops (threads; tao/base/thread_count.h). A server multiplexes many
+  // connections, so by default it uses every core.
+  int io_threads = kOneThreadPerCore;
   // Accepting: false = one listener on the first loop handing connections
   // out round-robin; true = one SO_REUSEPORT listener per loop (the kernel
   // balances).
   bool reuse_port = false;
   // Connections beyond this are accepted and closed at once, counted, and
-  // reported in ServerStats::refused_max_connections. 0: no limit.
+  // reported in TcpServerStats::refused_max_connections. 0: no limit.
   size_t max_connections = 10000;
   // Connections from one IP address beyond this are refused likewise.
   // 0: no limit.
@@ -142,7 +100,7 @@ struct ServerOptions : EndpointOptions {
   size_t max_total_output_bytes = size_t{1} << 30;
 };
 
-struct ClientOptions : EndpointOptions {
+struct TcpClientOptions : EndpointOptions {
   // Upper bound on a connect attempt.
   absl::Duration connect_timeout = absl::Seconds(5);
   ReconnectPolicy reconnect;

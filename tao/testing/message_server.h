@@ -22,7 +22,7 @@
 #include "codec/tlv_codec.h"
 #include "gtest/gtest.h"
 #include "tao/message/registry.h"
-#include "tao/net/server.h"
+#include "tao/message/server.h"
 #include "tao/testing/loopback.h"
 
 namespace tao {
@@ -36,8 +36,8 @@ inline std::string TlvFrame(int32_t type, absl::string_view payload) {
   return out;
 }
 
-// A server with a registry and a tracker, on 127.0.0.1:0. Register handlers
-// through registry() before Start().
+// A message server with a registry and a tracker, on 127.0.0.1:0. Register
+// handlers through registry() before Start().
 class MessageServer {
  public:
   explicit MessageServer(ServerOptions options)

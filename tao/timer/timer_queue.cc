@@ -9,17 +9,6 @@
 namespace tao {
 namespace {
 
-int64_t ToNanos(MonoTime t) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             t.time_since_epoch())
-      .count();
-}
-
-MonoTime FromNanos(int64_t nanos) {
-  return MonoTime(std::chrono::duration_cast<MonoTime::duration>(
-      std::chrono::nanoseconds(nanos)));
-}
-
 TimerId MakeId(uint32_t slot, uint32_t generation) {
   return TimerId{(uint64_t{generation} << 32) | slot};
 }

@@ -1,12 +1,11 @@
-// Server: accepts connections on N I/O loops and runs the user's callbacks.
+// TcpServer: accepts connections on N I/O loops and gives each one a handler
+// made by its factory (connection_handler.h). Bytes only: framing, messages
+// and heartbeats are the handler's business (the message layer's Server is
+// a TcpServer whose handlers decode frames).
 //
-//   tao::ServerOptions options;
+//   tao::TcpServerOptions options;
 //   options.io_threads = 2;
-//   tao::Server server(options);
-//   server.OnData([](tao::Connection& c, tao::Buffer& in) {
-//     c.Send(in.view());
-//     in.RetrieveAll();
-//   });
+//   tao::TcpServer server(options, [] { return std::make_unique<Echo>(); });
 //   absl::Status listening = server.Listen("127.0.0.1:0");
 //   absl::Status started = server.Start();   // returns; Run() would block
 //   ...
@@ -20,14 +19,14 @@
 // Shutdown: Stop(grace) stops accepting, then every connection flushes its
 // queued output, sends FIN and waits for the peer's FIN; connections still
 // open when `grace` expires are closed forcibly. Join() returns when every
-// OnClose has run and all threads are joined. The process is never exited.
+// OnClosed has run and all threads are joined. The process is never exited.
 //
-// Thread safety: set callbacks and call Listen before Start (not thread
-// safe). Start/Run/Join from one controlling thread, never from an I/O
-// loop. Stop, Find, Broadcast, Unicast, connection_count and stats are safe
-// from any thread, including inside callbacks.
-#ifndef TAO_NET_SERVER_H_
-#define TAO_NET_SERVER_H_
+// Thread safety: Listen before Start (not thread safe). Start/Run/Join from
+// one controlling thread, never from an I/O loop. Stop, Find, ForEach,
+// Broadcast, Unicast, connection_count and stats are safe from any thread,
+// including inside handlers.
+#ifndef TAO_NET_TCP_SERVER_H_
+#define TAO_NET_TCP_SERVER_H_
 
 #include <atomic>
 #include <cstdint>
@@ -47,27 +46,21 @@
 #include "tao/concurrent/concurrent_map.h"
 #include "tao/net/callbacks.h"
 #include "tao/net/connection.h"
+#include "tao/net/connection_handler.h"
 #include "tao/net/inet_address.h"
 #include "tao/net/options.h"
 #include "tao/net/socket.h"
 #include "tao/timer/timer_queue.h"
 
-namespace google::protobuf {
-class Message;
-}  // namespace google::protobuf
-
 namespace tao {
 
 class Acceptor;
-class Codec;
-class MessageStack;
 class EventLoop;
 class EventLoopThreadPool;
 class OutputBudget;
-class Registry;
 
 // Counters since Start(); a snapshot.
-struct ServerStats {
+struct TcpServerStats {
   uint64_t accepted = 0;
   uint64_t refused_max_connections = 0;
   uint64_t refused_per_ip = 0;
@@ -76,48 +69,24 @@ struct ServerStats {
   uint64_t closed_with_error = 0;  // I/O errors, bad input, caps, timeouts
   size_t connections = 0;
   size_t queued_output_bytes = 0;  // across all connections
-  // Message layer (zero without a Registry).
-  uint64_t messages = 0;
-  uint64_t heartbeats = 0;
-  uint64_t unknown_types = 0;
-  uint64_t bad_frames = 0;
-  uint64_t bad_payloads = 0;
-  uint64_t closed_idle = 0;  // closed by the heartbeat timeout
 };
 
-class Server {
+class TcpServer final : private ConnectionOwner {
  public:
-  explicit Server(ServerOptions options = {});
-  // A message server: frames are decoded with options.codec and handled by
-  // `registry`'s handlers (inline or on the worker pool, per
-  // options.handler_threads). `registry` must outlive the server.
-  Server(ServerOptions options, const Registry* registry);
+  // `factory` makes the handler of every accepted connection.
+  TcpServer(TcpServerOptions options, ConnectionHandlerFactory factory);
   // Stops (no grace) and joins if still running.
-  ~Server();
-  Server(const Server&) = delete;
-  Server& operator=(const Server&) = delete;
-
-  // --- Callbacks (before Start) ---
-  void OnConnect(ConnectCallback cb) { handlers_->on_connect = std::move(cb); }
-  void OnClose(CloseCallback cb) { handlers_->on_close = std::move(cb); }
-  void OnError(ErrorCallback cb) { handlers_->on_error = std::move(cb); }
-  // Byte-level input; only for a server without a Registry.
-  void OnData(DataCallback cb) { handlers_->on_data = std::move(cb); }
-  void OnHighWaterMark(HighWaterMarkCallback cb) {
-    handlers_->on_high_water_mark = std::move(cb);
-  }
-  void OnLowWaterMark(LowWaterMarkCallback cb) {
-    handlers_->on_low_water_mark = std::move(cb);
-  }
-  // Reader/writer idle per ServerOptions::heartbeat.
-  void OnIdle(IdleCallback cb) { on_idle_ = std::move(cb); }
+  ~TcpServer() override;
+  TcpServer(const TcpServer&) = delete;
+  TcpServer& operator=(const TcpServer&) = delete;
 
   // Binds and listens now, so listen_address() tells the port chosen for
   // ":0". Accepts "host:port", "[v6]:port", "unix:/path". Before Start.
   absl::Status Listen(absl::string_view address);
   const InetAddress& listen_address() const { return listen_address_; }
 
-  // Starts the I/O loops and accepting; returns at once.
+  // Starts the I/O loops and accepting; returns at once. INVALID_ARGUMENT
+  // for a bad io_threads.
   absl::Status Start();
   // Start(), then block until Stop() has finished (Join()).
   absl::Status Run();
@@ -127,42 +96,38 @@ class Server {
   void Join();
 
   // --- Connections (any thread) ---
+  // nullptr when no open connection has that id.
   ConnectionPtr Find(uint64_t id) const;
+  // Calls `fn` for every open connection (a snapshot; `fn` runs on the
+  // calling thread, so it may only use Connection's any-thread methods).
+  void ForEach(const std::function<void(const ConnectionPtr&)>& fn) const;
   size_t connection_count() const { return connections_.size(); }
   // Queues the same bytes (shared, not copied) on every open connection.
   // Returns how many connections accepted them.
   size_t Broadcast(const absl::Cord& bytes);
   // NOT_FOUND when no connection has that id.
   absl::Status Unicast(uint64_t id, const absl::Cord& bytes);
-  // Encodes `message` once and queues the shared frame everywhere.
-  absl::StatusOr<size_t> Broadcast(const google::protobuf::Message& message);
-  absl::StatusOr<size_t> BroadcastRaw(int32_t type, absl::string_view payload);
-  absl::Status Unicast(uint64_t id, const google::protobuf::Message& message);
 
-  ServerStats stats() const;
+  TcpServerStats stats() const;
 
   // Runs `fn` every `interval` on the first I/O loop until Stop (no drift).
   // FAILED_PRECONDITION before Start().
   absl::StatusOr<TimerId> Sched(absl::Duration interval,
                                 absl::AnyInvocable<void()> fn);
   void CancelSched(TimerId id);
-  const ServerOptions& options() const { return options_; }
-  const Codec& codec() const { return *codec_; }
+  const TcpServerOptions& options() const { return options_; }
 
  private:
   void HandleNewConnection(EventLoop* accept_loop, Socket socket,
                            const InetAddress& peer);
-  void HandleConnectionClosed(Connection& connection);
+  // ConnectionOwner
+  void OnClosing(Connection& connection, const absl::Status& reason) override;
+  void OnClosed(Connection& connection) override;
 
-  const ServerOptions options_;
-  const Registry* const registry_;  // may be null
+  const TcpServerOptions options_;
+  const ConnectionHandlerFactory factory_;
   // One copy shared by every connection.
   const std::shared_ptr<const ConnectionOptions> connection_options_;
-  const std::shared_ptr<const Codec> codec_;
-  IdleCallback on_idle_;
-  // Dispatcher + heartbeats; created by Start(), outlives the loops.
-  std::unique_ptr<MessageStack> stack_;
-  const std::shared_ptr<Connection::Handlers> handlers_;
   const std::shared_ptr<OutputBudget> budget_;
 
   std::vector<Socket> listeners_;  // until Start hands them to acceptors
@@ -193,4 +158,4 @@ class Server {
 
 }  // namespace tao
 
-#endif  // TAO_NET_SERVER_H_
+#endif  // TAO_NET_TCP_SERVER_H_

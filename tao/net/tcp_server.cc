@@ -1,13 +1,9 @@
-#include "tao/net/server.h"
-
-#include <thread>
+#include "tao/net/tcp_server.h"
 
 #include "absl/strings/str_cat.h"
-#include "codec/frame_encoder.h"
-#include "google/protobuf/message.h"
 #include "tao/base/logging.h"
 #include "tao/base/status_macros.h"
-#include "tao/message/message_stack.h"
+#include "tao/base/thread_count.h"
 #include "tao/net/acceptor.h"
 #include "tao/net/event_loop.h"
 #include "tao/net/event_loop_thread_pool.h"
@@ -15,36 +11,23 @@
 #include "tao/net/transport.h"
 
 namespace tao {
-namespace {
 
-int ResolveThreads(int requested) {
-  if (requested > 0) return requested;
-  unsigned hardware = std::thread::hardware_concurrency();
-  return hardware > 0 ? static_cast<int>(hardware) : 1;
-}
-
-}  // namespace
-
-Server::Server(ServerOptions options) : Server(std::move(options), nullptr) {}
-
-Server::Server(ServerOptions options, const Registry* registry)
+TcpServer::TcpServer(TcpServerOptions options, ConnectionHandlerFactory factory)
     : options_(std::move(options)),
-      registry_(registry),
+      factory_(std::move(factory)),
       connection_options_(
           std::make_shared<const ConnectionOptions>(options_.connection)),
-      codec_(CodecOrDefault(options_.codec)),
-      handlers_(std::make_shared<Connection::Handlers>()),
       budget_(std::make_shared<OutputBudget>(options_.max_total_output_bytes)) {
 }
 
-Server::~Server() {
+TcpServer::~TcpServer() {
   if (started_ && !joined_) {
     Stop(absl::ZeroDuration());
     Join();
   }
 }
 
-absl::Status Server::Listen(absl::string_view address) {
+absl::Status TcpServer::Listen(absl::string_view address) {
   if (!listeners_.empty() || started_) {
     return absl::FailedPreconditionError(absl::StrCat(
         "Listen(\"", address, "\"): the server already listens on ",
@@ -56,8 +39,11 @@ absl::Status Server::Listen(absl::string_view address) {
   TAO_ASSIGN_OR_RETURN(listen_address_, first.LocalAddress());
   listeners_.push_back(std::move(first));
   if (reuse_port) {
+    TAO_ASSIGN_OR_RETURN(
+        const int loops,
+        ResolvePositiveThreadCount(options_.io_threads, "io_threads"));
     // One listener per loop, all on the port the first one got.
-    for (int i = 1; i < ResolveThreads(options_.io_threads); ++i) {
+    for (int i = 1; i < loops; ++i) {
       absl::StatusOr<Socket> more = Acceptor::Listen(listen_address_, true);
       if (!more.ok()) {
         listeners_.clear();
@@ -69,30 +55,19 @@ absl::Status Server::Listen(absl::string_view address) {
   return absl::OkStatus();
 }
 
-absl::Status Server::Start() {
+absl::Status TcpServer::Start() {
   if (started_) return absl::FailedPreconditionError("server already started");
   if (listeners_.empty()) {
     return absl::FailedPreconditionError(
         "Start() before a successful Listen()");
   }
-  // Counted before the user's OnClose runs, so OnClose sees current stats.
-  handlers_->on_close = [this,
-                         user = std::move(handlers_->on_close)](Connection& c) {
-    const absl::Status reason = c.close_reason();
-    if (!reason.ok() && !absl::IsCancelled(reason)) {  // refusals: no error
-      closed_with_error_.fetch_add(1, std::memory_order_relaxed);
-    }
-    if (user) user(c);
-  };
-  TAO_ASSIGN_OR_RETURN(
-      stack_, MessageStack::Install(options_, registry_, codec_.get(), this,
-                                    nullptr, on_idle_, handlers_));
+  TAO_ASSIGN_OR_RETURN(const int loops, ResolvePositiveThreadCount(
+                                            options_.io_threads, "io_threads"));
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return absl::FailedPreconditionError("server was stopped");
   }
-  loops_ = std::make_unique<EventLoopThreadPool>(
-      ResolveThreads(options_.io_threads));
+  loops_ = std::make_unique<EventLoopThreadPool>(loops);
   loops_->Start();
   for (size_t i = 0; i < listeners_.size(); ++i) {
     EventLoop* loop = loops_->loop(i % loops_->size());
@@ -117,14 +92,14 @@ absl::Status Server::Start() {
   return absl::OkStatus();
 }
 
-absl::Status Server::Run() {
+absl::Status TcpServer::Run() {
   TAO_RETURN_IF_ERROR(Start());
   Join();
   return absl::OkStatus();
 }
 
-void Server::HandleNewConnection(EventLoop* accept_loop, Socket socket,
-                                 const InetAddress& peer) {
+void TcpServer::HandleNewConnection(EventLoop* accept_loop, Socket socket,
+                                    const InetAddress& peer) {
   const bool is_ip = peer.is_ip();
   if (is_ip) {
     if (options_.connection.tcp_no_delay) (void)socket.SetTcpNoDelay(true);
@@ -176,8 +151,8 @@ void Server::HandleNewConnection(EventLoop* accept_loop, Socket socket,
     const uint64_t id = next_id_.fetch_add(1, std::memory_order_relaxed);
     connection = std::make_shared<Connection>(
         loop, id, *std::move(transport), local.ok() ? *local : listen_address_,
-        peer, connection_options_, handlers_, codec_, budget_,
-        [this](Connection& closed) { HandleConnectionClosed(closed); });
+        peer, connection_options_, factory_(), budget_,
+        static_cast<ConnectionOwner*>(this));
     connections_.Insert(id, connection);
     // Queued (never run inline: Establish may close, which takes mu_) under
     // mu_, so a Stop() that sees this connection queues its Shutdown after
@@ -186,8 +161,14 @@ void Server::HandleNewConnection(EventLoop* accept_loop, Socket socket,
   }
 }
 
-void Server::HandleConnectionClosed(Connection& connection) {
-  stack_->OnConnectionClosed(connection);
+void TcpServer::OnClosing(Connection& /*connection*/,
+                          const absl::Status& reason) {
+  if (!reason.ok() && !absl::IsCancelled(reason)) {  // refusals: no error
+    closed_with_error_.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void TcpServer::OnClosed(Connection& connection) {
   connections_.Erase(connection.id());
   absl::MutexLock lock(&mu_);
   if (options_.max_connections_per_ip > 0 &&
@@ -199,7 +180,7 @@ void Server::HandleConnectionClosed(Connection& connection) {
   open_count_.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void Server::Stop(absl::Duration grace) {
+void TcpServer::Stop(absl::Duration grace) {
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return;
@@ -232,11 +213,11 @@ void Server::Stop(absl::Duration grace) {
   stop_dispatched_ = true;
 }
 
-void Server::Join() {
+void TcpServer::Join() {
   if (!started_ || joined_) return;
   for (EventLoop* loop : loops_->loops()) {
     TAO_CHECK(!loop->IsInLoopThread())
-        << "Server::Join from one of the server's own I/O loops";
+        << "TcpServer::Join from one of the server's own I/O loops";
   }
   {
     absl::MutexLock lock(&mu_);
@@ -246,8 +227,6 @@ void Server::Join() {
     };
     mu_.Await(absl::Condition(&drained));
   }
-  // Handlers still queued run (their sends fail: connections are closed).
-  stack_->Shutdown();
   // Idempotent; runs before the loops exit (queued before their Quit).
   for (size_t i = 0; i < acceptors_.size(); ++i) {
     Acceptor* acceptor = acceptors_[i].get();
@@ -259,11 +238,18 @@ void Server::Join() {
   joined_ = true;
 }
 
-ConnectionPtr Server::Find(uint64_t id) const {
+ConnectionPtr TcpServer::Find(uint64_t id) const {
   return connections_.Find(id).value_or(nullptr);
 }
 
-size_t Server::Broadcast(const absl::Cord& bytes) {
+void TcpServer::ForEach(
+    const std::function<void(const ConnectionPtr&)>& fn) const {
+  for (const ConnectionPtr& connection : connections_.Values()) {
+    fn(connection);
+  }
+}
+
+size_t TcpServer::Broadcast(const absl::Cord& bytes) {
   size_t accepted = 0;
   for (const ConnectionPtr& connection : connections_.Values()) {
     if (connection->Send(bytes).ok()) ++accepted;
@@ -271,7 +257,7 @@ size_t Server::Broadcast(const absl::Cord& bytes) {
   return accepted;
 }
 
-absl::Status Server::Unicast(uint64_t id, const absl::Cord& bytes) {
+absl::Status TcpServer::Unicast(uint64_t id, const absl::Cord& bytes) {
   ConnectionPtr connection = Find(id);
   if (connection == nullptr) {
     return absl::NotFoundError(absl::StrCat("no connection with id ", id));
@@ -279,30 +265,8 @@ absl::Status Server::Unicast(uint64_t id, const absl::Cord& bytes) {
   return connection->Send(bytes);
 }
 
-absl::StatusOr<size_t> Server::Broadcast(
-    const google::protobuf::Message& message) {
-  TAO_ASSIGN_OR_RETURN(absl::Cord frame, EncodeMessageFrame(*codec_, message));
-  return Broadcast(frame);
-}
-
-absl::StatusOr<size_t> Server::BroadcastRaw(int32_t type,
-                                            absl::string_view payload) {
-  TAO_ASSIGN_OR_RETURN(absl::Cord frame,
-                       EncodeRawFrame(*codec_, type, payload));
-  return Broadcast(frame);
-}
-
-absl::Status Server::Unicast(uint64_t id,
-                             const google::protobuf::Message& message) {
-  ConnectionPtr connection = Find(id);
-  if (connection == nullptr) {
-    return absl::NotFoundError(absl::StrCat("no connection with id ", id));
-  }
-  return connection->Send(message);
-}
-
-absl::StatusOr<TimerId> Server::Sched(absl::Duration interval,
-                                      absl::AnyInvocable<void()> fn) {
+absl::StatusOr<TimerId> TcpServer::Sched(absl::Duration interval,
+                                         absl::AnyInvocable<void()> fn) {
   if (!started_ || joined_) {
     return absl::FailedPreconditionError("Sched needs a running server");
   }
@@ -312,12 +276,12 @@ absl::StatusOr<TimerId> Server::Sched(absl::Duration interval,
   return loops_->loop(0)->RunEvery(interval, std::move(fn));
 }
 
-void Server::CancelSched(TimerId id) {
+void TcpServer::CancelSched(TimerId id) {
   if (started_ && !joined_) loops_->loop(0)->Cancel(id);
 }
 
-ServerStats Server::stats() const {
-  ServerStats stats;
+TcpServerStats TcpServer::stats() const {
+  TcpServerStats stats;
   stats.accepted = accepted_.load(std::memory_order_relaxed);
   stats.refused_max_connections =
       refused_max_connections_.load(std::memory_order_relaxed);
@@ -329,15 +293,6 @@ ServerStats Server::stats() const {
   stats.closed_with_error = closed_with_error_.load(std::memory_order_relaxed);
   stats.connections = connections_.size();
   stats.queued_output_bytes = budget_->used();
-  if (stack_ != nullptr) {
-    DispatchStats dispatch = stack_->dispatch_stats();
-    stats.messages = dispatch.messages;
-    stats.heartbeats = dispatch.heartbeats;
-    stats.unknown_types = dispatch.unknown_types;
-    stats.bad_frames = dispatch.bad_frames;
-    stats.bad_payloads = dispatch.bad_payloads;
-    stats.closed_idle = stack_->closed_idle();
-  }
   return stats;
 }
 

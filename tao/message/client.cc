@@ -1,0 +1,64 @@
+#include "tao/message/client.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace tao {
+namespace {
+
+absl::Status NotConnected() {
+  return absl::UnavailableError("client is not connected");
+}
+
+}  // namespace
+
+Client::Client(ClientOptions options, const Registry* registry,
+               EventLoopThreadPool* loops)
+    : options_(std::move(options)),
+      core_(options_, registry, this),
+      tcp_(options_, core_.factory(), loops) {
+  // Starting the workers cannot fail but for a bad handler_threads, which
+  // Connect reports.
+  start_status_ = core_.Start();
+}
+
+Client::~Client() { Stop(); }
+
+absl::Status Client::Connect(absl::string_view address) {
+  if (!start_status_.ok()) return start_status_;
+  return tcp_.Connect(address);
+}
+
+void Client::Stop() {
+  tcp_.Stop();
+  core_.Shutdown();
+}
+
+absl::Status Client::Send(const google::protobuf::Message& message) {
+  ConnectionPtr current = connection();
+  if (current == nullptr) return NotConnected();
+  return Endpoint::Send(*current, message);
+}
+
+absl::Status Client::SendRaw(int32_t type, absl::string_view payload) {
+  ConnectionPtr current = connection();
+  if (current == nullptr) return NotConnected();
+  return Endpoint::SendRaw(*current, type, payload);
+}
+
+ConnectionPtr Client::Find(uint64_t id) const {
+  ConnectionPtr current = connection();
+  return current != nullptr && current->id() == id ? current : nullptr;
+}
+
+void Client::ForEach(
+    const std::function<void(const ConnectionPtr&)>& fn) const {
+  if (ConnectionPtr current = connection()) fn(current);
+}
+
+size_t Client::connection_count() const {
+  return connection() != nullptr ? 1 : 0;
+}
+
+}  // namespace tao

@@ -1,0 +1,81 @@
+#include "tao/message/endpoint.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "codec/frame_encoder.h"
+#include "google/protobuf/message.h"
+#include "tao/base/status_macros.h"
+
+namespace tao {
+namespace {
+
+// Per-thread encoding scratch for Send and SendRaw; kept unless a huge
+// frame made it big.
+constexpr size_t kMaxRetainedScratch = size_t{1} << 20;
+
+std::string& EncodeScratch() {
+  thread_local std::string scratch;
+  if (scratch.capacity() > kMaxRetainedScratch) {
+    std::string().swap(scratch);
+  }
+  scratch.clear();
+  return scratch;
+}
+
+absl::Status NoSuchConnection(uint64_t id) {
+  return absl::NotFoundError(absl::StrCat("no connection with id ", id));
+}
+
+}  // namespace
+
+absl::Status Endpoint::Send(Connection& connection,
+                            const google::protobuf::Message& message) const {
+  std::string& frame = EncodeScratch();
+  TAO_RETURN_IF_ERROR(AppendMessageFrame(codec(), message, &frame));
+  return connection.Send(absl::string_view(frame));
+}
+
+absl::Status Endpoint::SendRaw(Connection& connection, int32_t type,
+                               absl::string_view payload) const {
+  std::string& frame = EncodeScratch();
+  TAO_RETURN_IF_ERROR(codec().AppendFrame(type, payload, &frame));
+  return connection.Send(absl::string_view(frame));
+}
+
+size_t Endpoint::BroadcastFrame(const absl::Cord& frame) const {
+  size_t accepted = 0;
+  ForEach([&](const ConnectionPtr& connection) {
+    if (connection->Send(frame).ok()) ++accepted;
+  });
+  return accepted;
+}
+
+absl::StatusOr<size_t> Endpoint::Broadcast(
+    const google::protobuf::Message& message) const {
+  TAO_ASSIGN_OR_RETURN(absl::Cord frame, EncodeMessageFrame(codec(), message));
+  return BroadcastFrame(frame);
+}
+
+absl::StatusOr<size_t> Endpoint::BroadcastRaw(int32_t type,
+                                              absl::string_view payload) const {
+  TAO_ASSIGN_OR_RETURN(absl::Cord frame,
+                       EncodeRawFrame(codec(), type, payload));
+  return BroadcastFrame(frame);
+}
+
+absl::Status Endpoint::Unicast(uint64_t id,
+                               const google::protobuf::Message& message) const {
+  ConnectionPtr connection = Find(id);
+  if (connection == nullptr) return NoSuchConnection(id);
+  return Send(*connection, message);
+}
+
+absl::Status Endpoint::UnicastRaw(uint64_t id, int32_t type,
+                                  absl::string_view payload) const {
+  ConnectionPtr connection = Find(id);
+  if (connection == nullptr) return NoSuchConnection(id);
+  return SendRaw(*connection, type, payload);
+}
+
+}  // namespace tao

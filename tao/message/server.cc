@@ -1,0 +1,43 @@
+#include "tao/message/server.h"
+
+#include <utility>
+
+#include "tao/base/status_macros.h"
+
+namespace tao {
+
+Server::Server(ServerOptions options, const Registry* registry)
+    : options_(std::move(options)),
+      core_(options_, registry, this),
+      tcp_(options_, core_.factory()) {}
+
+Server::~Server() {
+  tcp_.Stop(absl::ZeroDuration());  // no-op when already stopped
+  Join();
+}
+
+absl::Status Server::Start() {
+  TAO_RETURN_IF_ERROR(core_.Start());
+  return tcp_.Start();
+}
+
+absl::Status Server::Run() {
+  TAO_RETURN_IF_ERROR(Start());
+  Join();
+  return absl::OkStatus();
+}
+
+void Server::Join() {
+  tcp_.Join();
+  // Handlers still queued run (their sends fail: connections are closed).
+  core_.Shutdown();
+}
+
+ServerStats Server::stats() const {
+  ServerStats stats;
+  static_cast<TcpServerStats&>(stats) = tcp_.stats();
+  static_cast<MessageStats&>(stats) = core_.stats();
+  return stats;
+}
+
+}  // namespace tao
