@@ -15,8 +15,8 @@ absl::Status NotConnected() {
 
 Client::Client(ClientOptions options, const Registry* registry,
                EventLoopThreadPool* loops)
-    : options_(std::move(options)),
-      core_(options_, registry, this),
+    : MessageEndpoint(options, registry),
+      options_(std::move(options)),
       tcp_(options_, core_.factory(), loops) {
   // Starting the workers cannot fail but for a bad handler_threads, which
   // Connect reports.

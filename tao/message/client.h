@@ -46,7 +46,7 @@ class EventLoop;
 class EventLoopThreadPool;
 class Registry;
 
-class Client final : public Endpoint {
+class Client final : public MessageEndpoint {
  public:
   using ConnectFailedCallback = TcpClient::ConnectFailedCallback;
 
@@ -58,17 +58,8 @@ class Client final : public Endpoint {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // --- Callbacks (before Connect; on the client's loop thread) ---
-  void OnConnect(ConnectCallback cb) { core_.callbacks().on_connect = cb; }
-  void OnClose(CloseCallback cb) { core_.callbacks().on_close = cb; }
-  void OnError(ErrorCallback cb) { core_.callbacks().on_error = cb; }
-  void OnHighWaterMark(HighWaterMarkCallback cb) {
-    core_.callbacks().on_high_water_mark = cb;
-  }
-  void OnLowWaterMark(LowWaterMarkCallback cb) {
-    core_.callbacks().on_low_water_mark = cb;
-  }
-  void OnIdle(IdleCallback cb) { core_.callbacks().on_idle = cb; }
+  // OnConnect, OnClose, OnError, OnHighWaterMark, OnLowWaterMark, OnIdle:
+  // see MessageEndpoint (before Connect).
   void OnConnectFailed(ConnectFailedCallback cb) {
     tcp_.OnConnectFailed(std::move(cb));
   }
@@ -94,7 +85,6 @@ class Client final : public Endpoint {
   void ForEach(
       const std::function<void(const ConnectionPtr&)>& fn) const override;
   size_t connection_count() const override;
-  const Codec& codec() const override { return core_.codec(); }
 
   MessageStats stats() const { return core_.stats(); }
   EventLoop* loop() const { return tcp_.loop(); }
@@ -108,7 +98,7 @@ class Client final : public Endpoint {
 
  private:
   const ClientOptions options_;
-  MessageCore core_;           // outlives tcp_'s connection (declared first)
+  // (MessageEndpoint::core_ outlives tcp_'s connections: a base.)
   absl::Status start_status_;  // of core_.Start()
   TcpClient tcp_;
 };

@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "codec/codec.h"
 #include "tao/message/dispatcher.h"
+#include "tao/message/endpoint.h"
 #include "tao/message/heartbeat.h"
 #include "tao/message/options.h"
 #include "tao/net/callbacks.h"
@@ -75,6 +76,33 @@ class MessageCore {
   MessageCallbacks callbacks_;
   Dispatcher dispatcher_;
   HeartbeatMonitor heartbeat_;
+};
+
+// What the message Server and Client share on top of Endpoint: their core
+// and the setters of the user's callbacks (before the endpoint starts; not
+// thread safe). The callbacks run on the connection's loop thread (OnIdle
+// where the connection's handlers run).
+class MessageEndpoint : public Endpoint {
+ public:
+  void OnConnect(ConnectCallback cb) { core_.callbacks().on_connect = cb; }
+  void OnClose(CloseCallback cb) { core_.callbacks().on_close = cb; }
+  void OnError(ErrorCallback cb) { core_.callbacks().on_error = cb; }
+  void OnHighWaterMark(HighWaterMarkCallback cb) {
+    core_.callbacks().on_high_water_mark = cb;
+  }
+  void OnLowWaterMark(LowWaterMarkCallback cb) {
+    core_.callbacks().on_low_water_mark = cb;
+  }
+  // Reader/writer idle per HeartbeatOptions.
+  void OnIdle(IdleCallback cb) { core_.callbacks().on_idle = cb; }
+
+  const Codec& codec() const override { return core_.codec(); }
+
+ protected:
+  MessageEndpoint(const MessageOptions& options, const Registry* registry)
+      : core_(options, registry, this) {}
+
+  MessageCore core_;
 };
 
 }  // namespace tao

@@ -7,8 +7,8 @@
 namespace tao {
 
 Server::Server(ServerOptions options, const Registry* registry)
-    : options_(std::move(options)),
-      core_(options_, registry, this),
+    : MessageEndpoint(options, registry),
+      options_(std::move(options)),
       tcp_(options_, core_.factory()) {}
 
 Server::~Server() {

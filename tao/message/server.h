@@ -48,7 +48,7 @@ class Registry;
 // The byte layer's counters plus the message layer's; a snapshot.
 struct ServerStats : TcpServerStats, MessageStats {};
 
-class Server final : public Endpoint {
+class Server final : public MessageEndpoint {
  public:
   // `registry` (may be null: no handlers) must outlive the server.
   Server(ServerOptions options, const Registry* registry);
@@ -57,19 +57,8 @@ class Server final : public Endpoint {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // --- Callbacks (before Start; on the connection's loop thread) ---
-  void OnConnect(ConnectCallback cb) { core_.callbacks().on_connect = cb; }
-  void OnClose(CloseCallback cb) { core_.callbacks().on_close = cb; }
-  void OnError(ErrorCallback cb) { core_.callbacks().on_error = cb; }
-  void OnHighWaterMark(HighWaterMarkCallback cb) {
-    core_.callbacks().on_high_water_mark = cb;
-  }
-  void OnLowWaterMark(LowWaterMarkCallback cb) {
-    core_.callbacks().on_low_water_mark = cb;
-  }
-  // Reader/writer idle per ServerOptions::heartbeat; runs where handlers
-  // run.
-  void OnIdle(IdleCallback cb) { core_.callbacks().on_idle = cb; }
+  // OnConnect, OnClose, OnError, OnHighWaterMark, OnLowWaterMark, OnIdle:
+  // see MessageEndpoint (before Start).
 
   // See TcpServer.
   absl::Status Listen(absl::string_view address) {
@@ -88,7 +77,6 @@ class Server final : public Endpoint {
     tcp_.ForEach(fn);
   }
   size_t connection_count() const override { return tcp_.connection_count(); }
-  const Codec& codec() const override { return core_.codec(); }
 
   ServerStats stats() const;
   // Runs `fn` every `interval` on the first I/O loop until Stop (no drift).
@@ -103,7 +91,7 @@ class Server final : public Endpoint {
 
  private:
   const ServerOptions options_;
-  MessageCore core_;  // outlives tcp_'s connections (declared first)
+  // (MessageEndpoint::core_ outlives tcp_'s connections: a base.)
   TcpServer tcp_;
 };
 
