@@ -1,6 +1,7 @@
 // tao_echo_server: the TLV echo server under test, built on tao's public API
 // exactly as a user would write it (a raw handler for type 1 that sends the
-// payload back with SendRaw). Heartbeats are off so idle connections stay.
+// payload back with Context::ReplyRaw). Heartbeats are off so idle connections
+// stay.
 //
 //   tao_echo_server --address=127.0.0.1:0 --port_file=/tmp/port
 //                   --io_threads=1 --handler_threads=0
@@ -19,7 +20,7 @@
 ABSL_FLAG(std::string, address, "127.0.0.1:0", "address to listen on");
 ABSL_FLAG(std::string, port_file, "",
           "write the port listened on to this file");
-ABSL_FLAG(int, io_threads, 1, "I/O loops (0: one per core)");
+ABSL_FLAG(int, io_threads, 1, "I/O loops (-1: one per core)");
 ABSL_FLAG(int, handler_threads, 0,
           "0: handlers inline on the I/O loop; N: a pool of N workers");
 ABSL_FLAG(int, max_connections, 0, "connection limit (0: none)");
@@ -36,7 +37,7 @@ int main(int argc, char** argv) {
   tao::Registry registry;
   absl::Status registered =
       registry.RegisterRaw(1, [](tao::Context& ctx, absl::string_view payload) {
-        (void)ctx.connection().SendRaw(1, payload);
+        (void)ctx.ReplyRaw(1, payload);
       });
   TAO_CHECK(registered.ok()) << registered;
 

@@ -14,17 +14,25 @@
 //       --benchmark_min_time=0.2
 #include <sys/socket.h>
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "benchmark/benchmark.h"
+#include "codec/codec.h"
 #include "codec/proto/test_messages.pb.h"
+#include "codec/tlv_codec.h"
 #include "tao/message/context.h"
+#include "tao/message/endpoint.h"
 #include "tao/message/registry.h"
+#include "tao/net/buffer.h"
+#include "tao/net/callbacks.h"
 #include "tao/net/connection.h"
+#include "tao/net/connection_handler.h"
 #include "tao/net/event_loop.h"
 #include "tao/net/inet_address.h"
 #include "tao/net/options.h"
@@ -35,6 +43,23 @@ namespace tao {
 namespace {
 
 constexpr int32_t kRawType = 1000;
+
+// A connection's handler that is never called (the connection is never
+// established).
+class NoHandler : public ConnectionHandler {
+ public:
+  void OnData(Connection&, Buffer& input) override { input.RetrieveAll(); }
+};
+
+// An endpoint without connections, for the Context's endpoint().
+class NoEndpoint : public Endpoint {
+ public:
+  ConnectionPtr Find(uint64_t) const override { return nullptr; }
+  void ForEach(
+      const std::function<void(const ConnectionPtr&)>&) const override {}
+  size_t connection_count() const override { return 0; }
+  const Codec& codec() const override { return TlvCodec::Default(); }
+};
 
 // A connection that is never established (as in registry_test): enough to
 // build the Context a handler receives.
@@ -50,11 +75,12 @@ class Fixture {
         &loop_, 7, std::make_unique<TcpTransport>(Socket(fds[0])),
         InetAddress(), InetAddress(),
         std::make_shared<const ConnectionOptions>(),
-        std::make_shared<Connection::Handlers>(), nullptr, nullptr, nullptr);
+        std::make_unique<NoHandler>(), nullptr, nullptr);
   }
 
   bool ok() const { return connection_ != nullptr; }
   Connection& connection() { return *connection_; }
+  const Endpoint& endpoint() const { return endpoint_; }
   Registry& registry() { return registry_; }
 
   // Registers `extra` more raw types besides Chat (1) and kRawType, so the
@@ -67,6 +93,7 @@ class Fixture {
 
  private:
   EventLoop loop_;
+  NoEndpoint endpoint_;
   Socket peer_;
   std::shared_ptr<Connection> connection_;
   Registry registry_;
@@ -84,7 +111,7 @@ void BM_Registry_DispatchRaw(benchmark::State& state) {
       [&seen](Context&, absl::string_view payload) { seen += payload.size(); });
   f.RegisterFillers(static_cast<int>(state.range(0)));
   const std::string payload(32, 'p');
-  Context context(f.connection(), nullptr, nullptr, kRawType);
+  Context context(f.connection(), f.endpoint(), kRawType);
   for (auto _ : state) {
     absl::Status s = f.registry().Dispatch(context, kRawType, payload);
     benchmark::DoNotOptimize(s);
@@ -111,7 +138,7 @@ void BM_Registry_DispatchProto(benchmark::State& state) {
   test::Chat chat;
   chat.set_text(std::string(static_cast<size_t>(state.range(0)), 't'));
   const std::string payload = chat.SerializeAsString();
-  Context context(f.connection(), nullptr, nullptr, 1);
+  Context context(f.connection(), f.endpoint(), 1);
   for (auto _ : state) {
     absl::Status s = f.registry().Dispatch(context, 1, payload);
     benchmark::DoNotOptimize(s);
@@ -135,7 +162,7 @@ void BM_Registry_DispatchUnknown(benchmark::State& state) {
   }
   f.RegisterFillers(16);
   const std::string payload(32, 'p');
-  Context context(f.connection(), nullptr, nullptr, 42);
+  Context context(f.connection(), f.endpoint(), 42);
   for (auto _ : state) {
     absl::Status s = f.registry().Dispatch(context, 42, payload);
     benchmark::DoNotOptimize(s);

@@ -54,7 +54,7 @@ void BM_TimerLateness(benchmark::State& state) {
   const bool loaded = state.range(0) != 0;
   tao::Registry registry;
   (void)registry.RegisterRaw(1, [](tao::Context& ctx, absl::string_view p) {
-    (void)ctx.connection().SendRaw(1, p);
+    (void)ctx.ReplyRaw(1, p);
   });
   tao::ServerOptions options;
   options.io_threads = 1;

@@ -4,7 +4,7 @@
 //   (which also delivers TLS 1.3 session tickets), then close. items/s is
 //   handshakes/s with both ends on this machine.
 // - BM_Echo: echo throughput of one connection, 16 KiB and 256 KiB blocks.
-// The server is a tao::Server on one I/O loop with a byte echo; the client
+// The server is a tao::TcpServer on one I/O loop with a byte echo; the client
 // is a blocking socket (BoringSSL for TLS) on the benchmark thread, so its
 // crypto is counted too. Certificates are generated at start (EC P-256).
 #include <netinet/in.h>
@@ -21,7 +21,9 @@
 #include "benchmarks/micro/blocking_io.h"
 #include "tao/net/buffer.h"
 #include "tao/net/connection.h"
-#include "tao/net/server.h"
+#include "tao/net/connection_handler.h"
+#include "tao/net/options.h"
+#include "tao/net/tcp_server.h"
 #include "tao/tls/test_certs.h"
 #include "tao/tls/tls_context.h"
 #include "tao/tls/tls_test_util.h"
@@ -51,11 +53,20 @@ const tao::testing::TestCerts& Certs() {
   return *certs;
 }
 
+// Echoes every byte back at once, inline on the I/O loop.
+class Echo : public tao::ConnectionHandler {
+ public:
+  void OnData(tao::Connection& c, tao::Buffer& in) override {
+    (void)c.Send(in.view());
+    in.RetrieveAll();
+  }
+};
+
 // A byte-echo server, TLS or plain.
 class EchoServer {
  public:
   explicit EchoServer(bool tls) {
-    tao::ServerOptions options;
+    tao::TcpServerOptions options;
     options.io_threads = 1;
     if (tls) {
       tao::TlsOptions tls_options;
@@ -66,11 +77,8 @@ class EchoServer {
       if (!ctx.ok()) return;
       options.tls = *ctx;
     }
-    server_ = std::make_unique<tao::Server>(options);
-    server_->OnData([](tao::Connection& c, tao::Buffer& in) {
-      (void)c.Send(in.view());
-      in.RetrieveAll();
-    });
+    server_ = std::make_unique<tao::TcpServer>(
+        options, [] { return std::make_unique<Echo>(); });
     ok_ = server_->Listen("127.0.0.1:0").ok() && server_->Start().ok();
   }
   ~EchoServer() {
@@ -83,7 +91,7 @@ class EchoServer {
   const tao::InetAddress& address() const { return server_->listen_address(); }
 
  private:
-  std::unique_ptr<tao::Server> server_;
+  std::unique_ptr<tao::TcpServer> server_;
   bool ok_ = false;
 };
 

@@ -7,7 +7,7 @@ namespace chat {
 ChatServer::ChatServer(tao::ServerOptions options) {
   absl::Status registered = registry_.Register<ChatMessage>(
       [](tao::Context& ctx, const ChatMessage& message) {
-        (void)ctx.server()->Broadcast(message);
+        (void)ctx.endpoint().Broadcast(message);
       });
   TAO_CHECK(registered.ok()) << registered;
   server_ = std::make_unique<tao::Server>(std::move(options), &registry_);

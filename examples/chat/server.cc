@@ -10,7 +10,7 @@
 #include "examples/common/tls_flags.h"
 
 ABSL_FLAG(std::string, address, "127.0.0.1:12345", "address to listen on");
-ABSL_FLAG(int, io_threads, 0, "I/O loops (0: one per core)");
+ABSL_FLAG(int, io_threads, -1, "I/O loops (-1: one per core)");
 ABSL_FLAG(int, handler_threads, -1,
           "handler workers (0: inline on the I/O loops, -1: one per core)");
 

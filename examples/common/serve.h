@@ -7,7 +7,7 @@
 
 #include "absl/strings/string_view.h"
 #include "examples/common/shutdown_signal.h"
-#include "tao/net/server.h"
+#include "tao/message/server.h"
 
 namespace tao::examples {
 

@@ -5,7 +5,7 @@ namespace echo {
 absl::Status RegisterEchoServer(tao::Registry* registry) {
   return registry->RegisterRaw(
       kEchoMessage, [](tao::Context& ctx, absl::string_view payload) {
-        (void)ctx.connection().SendRaw(kEchoMessage, payload);
+        (void)ctx.ReplyRaw(kEchoMessage, payload);
       });
 }
 

@@ -3,10 +3,10 @@
 namespace pingpong {
 
 absl::Status RegisterPingPongServer(tao::Registry* registry) {
-  return registry->RegisterRaw(
-      kPingPongMessage, [](tao::Context& ctx, absl::string_view) {
-        (void)ctx.connection().SendRaw(kPingPongMessage, "pong");
-      });
+  return registry->RegisterRaw(kPingPongMessage,
+                               [](tao::Context& ctx, absl::string_view) {
+                                 (void)ctx.ReplyRaw(kPingPongMessage, "pong");
+                               });
 }
 
 }  // namespace pingpong

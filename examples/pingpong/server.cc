@@ -7,7 +7,7 @@
 #include "examples/pingpong/pingpong_service.h"
 
 ABSL_FLAG(std::string, address, "127.0.0.1:18341", "address to listen on");
-ABSL_FLAG(int, io_threads, 0, "I/O loops (0: one per core)");
+ABSL_FLAG(int, io_threads, -1, "I/O loops (-1: one per core)");
 ABSL_FLAG(int, handler_threads, 0,
           "handler workers (0: inline on the I/O loops, -1: one per core)");
 

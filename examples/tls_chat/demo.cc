@@ -202,7 +202,7 @@ int main() {
   TAO_CHECK(registry
                 .RegisterRaw(kSay,
                              [](tao::Context& ctx, absl::string_view line) {
-                               (void)ctx.server()->BroadcastRaw(kSay, line);
+                               (void)ctx.endpoint().BroadcastRaw(kSay, line);
                              })
                 .ok());
   tao::ServerOptions options;

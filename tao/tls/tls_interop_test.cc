@@ -22,10 +22,10 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "tao/message/context.h"
+#include "tao/message/options.h"
 #include "tao/message/registry.h"
+#include "tao/message/server.h"
 #include "tao/net/connection.h"
-#include "tao/net/options.h"
-#include "tao/net/server.h"
 #include "tao/testing/loopback.h"
 #include "tao/tls/test_certs.h"
 #include "tao/tls/tls_context.h"
@@ -150,7 +150,7 @@ class TlsInteropTest : public ::testing::Test {
     ASSERT_TRUE(registry_
                     .RegisterRaw(1,
                                  [](Context& ctx, absl::string_view payload) {
-                                   (void)ctx.connection().SendRaw(1, payload);
+                                   (void)ctx.ReplyRaw(1, payload);
                                  })
                     .ok());
   }

@@ -1,6 +1,6 @@
-// TLS end to end on loopback: tao::Server and tao::Client (or a raw peer)
-// with TlsContext, over TLS 1.2 and 1.3. Every wait has a timeout; nothing
-// sleeps.
+// TLS end to end on loopback: the byte layer's TcpServer and TcpClient (or a
+// raw peer) with TlsContext, over TLS 1.2 and 1.3, and the message layer's
+// Server and Client over it. Every wait has a timeout; nothing sleeps.
 #include "tao/tls/tls_transport.h"
 
 #include <poll.h>
@@ -19,14 +19,16 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tao/message/client.h"
 #include "tao/message/context.h"
+#include "tao/message/options.h"
 #include "tao/message/registry.h"
+#include "tao/message/server.h"
 #include "tao/net/buffer.h"
-#include "tao/net/client.h"
 #include "tao/net/connection.h"
 #include "tao/net/options.h"
-#include "tao/net/server.h"
 #include "tao/net/socket.h"
+#include "tao/net/tcp_client.h"
 #include "tao/testing/loopback.h"
 #include "tao/tls/test_certs.h"
 #include "tao/tls/tls_context.h"
@@ -47,20 +49,20 @@ using testing::TestCerts;
 using testing::TestPeer;
 using testing::TestServer;
 
-// A tao::Client over TLS that records every byte it receives.
+// A TcpClient over TLS that records every byte it receives.
 class TlsTestClient {
  public:
-  explicit TlsTestClient(ClientOptions options,
+  explicit TlsTestClient(TcpClientOptions options,
                          ConnectCallback on_connect = nullptr)
-      : client_(std::move(options)) {
-    testing::Install(client_, tracker_,
-                     {.on_connect = std::move(on_connect),
-                      .on_data = [this](Connection&, Buffer& in) {
-                        absl::MutexLock lock(&mu_);
-                        received_.append(in.Peek(), in.readable_bytes());
-                        in.RetrieveAll();
-                      }});
-  }
+      : client_(std::move(options),
+                testing::Tracked(tracker_,
+                                 {.on_connect = std::move(on_connect),
+                                  .on_data = [this](Connection&, Buffer& in) {
+                                    absl::MutexLock lock(&mu_);
+                                    received_.append(in.Peek(),
+                                                     in.readable_bytes());
+                                    in.RetrieveAll();
+                                  }})) {}
   ~TlsTestClient() { client_.Stop(); }
 
   absl::Status Connect(const std::string& address) {
@@ -91,13 +93,13 @@ class TlsTestClient {
     return absl::OkStatus();
   }
   ConnectionTracker& tracker() { return tracker_; }
-  Client& client() { return client_; }
+  TcpClient& client() { return client_; }
 
  private:
   ConnectionTracker tracker_;
   absl::Mutex mu_;
   std::string received_ ABSL_GUARDED_BY(mu_);
-  Client client_;  // last: stopped first
+  TcpClient client_;  // last: stopped first
 };
 
 // The first error the server's tracker saw (waits for it).
@@ -182,14 +184,16 @@ class TlsTest : public ::testing::Test {
     EXPECT_TRUE(ctx.ok()) << ctx.status();
     return ctx.ok() ? *ctx : nullptr;
   }
-  static ServerOptions ServerOpts(std::shared_ptr<const TransportFactory> tls) {
-    ServerOptions options;
+  static TcpServerOptions ServerOpts(
+      std::shared_ptr<const TransportFactory> tls) {
+    TcpServerOptions options;
     options.io_threads = 2;
     options.tls = std::move(tls);
     return options;
   }
-  static ClientOptions ClientOpts(std::shared_ptr<const TransportFactory> tls) {
-    ClientOptions options;
+  static TcpClientOptions ClientOpts(
+      std::shared_ptr<const TransportFactory> tls) {
+    TcpClientOptions options;
     options.tls = std::move(tls);
     return options;
   }
@@ -300,10 +304,12 @@ TEST_P(TlsVersionTest, ManySmallMessagesThroughTheMessageLayer) {
   ASSERT_TRUE(server_registry
                   .RegisterRaw(1,
                                [](Context& ctx, absl::string_view payload) {
-                                 (void)ctx.connection().SendRaw(1, payload);
+                                 (void)ctx.ReplyRaw(1, payload);
                                })
                   .ok());
-  ServerOptions server_options = ServerOpts(ServerCtx(ServerTls()));
+  ServerOptions server_options;
+  server_options.io_threads = 2;
+  server_options.tls = ServerCtx(ServerTls());
   server_options.handler_threads = 0;
   tao::Server server(server_options, &server_registry);
   ASSERT_TRUE(server.Listen("127.0.0.1:0").ok());
@@ -320,7 +326,8 @@ TEST_P(TlsVersionTest, ManySmallMessagesThroughTheMessageLayer) {
                                  heard.emplace_back(payload);
                                })
                   .ok());
-  ClientOptions client_options = ClientOpts(ClientCtx(VersionedClientTls()));
+  ClientOptions client_options;
+  client_options.tls = ClientCtx(VersionedClientTls());
   client_options.handler_threads = 1;
   tao::Client client(client_options, &client_registry);
   absl::Notification connected;
@@ -512,7 +519,7 @@ TEST_F(TlsTest, UntrustedServerCertificateIsRefused) {
 
 TEST_F(TlsTest, PlaintextClientOnTlsPortFailsCleanly) {
   auto server_ctx = ServerCtx(ServerTls());
-  ServerOptions options = ServerOpts(server_ctx);
+  TcpServerOptions options = ServerOpts(server_ctx);
   TestServer server(options);
   ASSERT_TRUE(server.Start({.on_data = testing::Echo()}).ok());
   TlsTestClient good(ClientOpts(ClientCtx(ClientTls())));
@@ -568,7 +575,7 @@ TEST_F(TlsTest, TlsClientOnPlainPortFailsCleanly) {
 
 TEST_F(TlsTest, StalledPeerIsClosedByTheHandshakeTimeout) {
   auto server_ctx = ServerCtx(ServerTls());
-  ServerOptions options = ServerOpts(server_ctx);
+  TcpServerOptions options = ServerOpts(server_ctx);
   options.connection.handshake_timeout = absl::Milliseconds(200);
   TestServer server(options);
   ASSERT_TRUE(server.Start({.on_data = testing::Echo()}).ok());
@@ -606,7 +613,7 @@ TEST_F(TlsTest, SilentServerIsClosedByTheClientHandshakeTimeout) {
   absl::StatusOr<InetAddress> address = listener->LocalAddress();
   ASSERT_TRUE(address.ok());
 
-  ClientOptions options = ClientOpts(ClientCtx(ClientTls()));
+  TcpClientOptions options = ClientOpts(ClientCtx(ClientTls()));
   options.connection.handshake_timeout = absl::Milliseconds(200);
   TlsTestClient client(options);
   ASSERT_TRUE(client.Connect(address->ToString()).ok());
