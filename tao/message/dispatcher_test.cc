@@ -2,7 +2,8 @@
 // order on the worker pool and inline, handlers on many workers at once,
 // causal order of sends from different threads, the queue-full policy (pause
 // reading, and a reset while paused), registration errors, unknown types,
-// bad input isolated to its connection, and resets reported as errors.
+// the catch-all handler, bad input isolated to its connection, and resets
+// reported as errors.
 //
 // Raw TestPeers play the remote side byte for byte; frames are written with
 // the TLV codec (tested byte-exactly in //codec). Nothing sleeps to
@@ -32,16 +33,19 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "codec/codec.h"
 #include "codec/proto/test_messages.pb.h"
 #include "codec/tlv_codec.h"
 #include "gtest/gtest.h"
+#include "tao/message/client.h"
 #include "tao/message/context.h"
+#include "tao/message/endpoint.h"
+#include "tao/message/heartbeat.h"
+#include "tao/message/options.h"
 #include "tao/message/registry.h"
-#include "tao/net/client.h"
+#include "tao/message/server.h"
 #include "tao/net/connection.h"
 #include "tao/net/event_loop.h"
-#include "tao/net/options.h"
-#include "tao/net/server.h"
 #include "tao/testing/loopback.h"
 #include "tao/testing/message_server.h"
 
@@ -300,23 +304,26 @@ TEST(DispatcherTest, InlineHandlersRunOnTheConnectionsLoopInOrder) {
   options.io_threads = 2;
   options.handler_threads = 0;
   MessageServer server(options);
-  ASSERT_TRUE(server.registry()
-                  .Register<test::Numbers>(
-                      [&log](Context& ctx, const test::Numbers& numbers) {
-                        log.Enter(ctx.net_id());
-                        if (!ctx.connection().loop()->IsInLoopThread()) {
-                          log.Violation(absl::StrCat(
-                              "inline handler of connection ", ctx.net_id(),
-                              " ran off its I/O loop"));
-                        }
-                        if (ctx.server() == nullptr ||
-                            ctx.client() != nullptr) {
-                          log.Violation("context lacks the server");
-                        }
-                        log.Record(ctx.net_id(), numbers.values(0));
-                        log.Exit(ctx.net_id());
-                      })
-                  .ok());
+  ASSERT_TRUE(
+      server.registry()
+          .Register<test::Numbers>(
+              [&log, &server](Context& ctx, const test::Numbers& numbers) {
+                log.Enter(ctx.net_id());
+                if (!ctx.connection().loop()->IsInLoopThread()) {
+                  log.Violation(absl::StrCat("inline handler of connection ",
+                                             ctx.net_id(),
+                                             " ran off its I/O loop"));
+                }
+                if (&ctx.endpoint() !=
+                    static_cast<const Endpoint*>(&server.server())) {
+                  log.Violation(
+                      "the context's endpoint is not the "
+                      "server");
+                }
+                log.Record(ctx.net_id(), numbers.values(0));
+                log.Exit(ctx.net_id());
+              })
+          .ok());
   ASSERT_TRUE(server.Start().ok());
   std::vector<TestPeer> peers;
   ASSERT_NO_FATAL_FAILURE(
@@ -364,7 +371,8 @@ TEST(DispatcherTest, SendFromAnotherThreadIsNotOvertakenByAnInlineReply) {
   ASSERT_TRUE(peer->WriteAll(ChatFrame("request")).ok());
   test::Chat first;
   first.set_text("first: sent by the test thread");
-  ASSERT_TRUE(connection->Send(first).ok());  // before the request is read
+  // Before the request is read.
+  ASSERT_TRUE(server.server().Send(*connection, first).ok());
   resume.Notify();
 
   test::Chat second;
@@ -588,6 +596,8 @@ TEST_P(UnknownTypeTest, SkipPolicyReportsCountsAndKeepsTheConnection) {
                     (void)ctx.Reply(reply);
                   })
                   .ok());
+  // No catch-all (CatchAllTest): the policy decides.
+  ASSERT_FALSE(server.registry().has_catch_all());
   ASSERT_TRUE(server.Start().ok());
   absl::StatusOr<TestPeer> peer = server.Connect();
   ASSERT_TRUE(peer.ok()) << peer.status();
@@ -642,6 +652,7 @@ TEST_P(UnknownTypeTest, ClosePolicyClosesWithNotFound) {
                   .Register<test::Chat>(
                       [&handled](Context&, const test::Chat&) { ++handled; })
                   .ok());
+  ASSERT_FALSE(server.registry().has_catch_all());
   ASSERT_TRUE(server.Start().ok());
   absl::StatusOr<TestPeer> peer = server.Connect();
   ASSERT_TRUE(peer.ok()) << peer.status();
@@ -667,6 +678,134 @@ TEST_P(UnknownTypeTest, ClosePolicyClosesWithNotFound) {
 
 INSTANTIATE_TEST_SUITE_P(InlineAndPool, UnknownTypeTest,
                          ::testing::Values(0, 2),
+                         [](const ::testing::TestParamInfo<int>& info) {
+                           return info.param == 0 ? std::string("Inline")
+                                                  : std::string("Pool");
+                         });
+
+// --- 5b. The catch-all handler (Go tao's OnMessage) -----------------------
+
+class CatchAllTest : public ::testing::TestWithParam<int> {
+ protected:
+  // What the handlers saw, in order: "chat:<text>" from the Chat handler,
+  // "<type>:<payload>" from the catch-all.
+  std::vector<std::string> seen() {
+    absl::MutexLock lock(&mu_);
+    return seen_;
+  }
+
+  // Registers a Chat handler and a catch-all on `server`; both record what
+  // they got and echo it back (the catch-all with the frame's own type).
+  void RegisterEchoes(MessageServer& server) {
+    ASSERT_TRUE(
+        server.registry()
+            .Register<test::Chat>([this](Context& ctx, const test::Chat& chat) {
+              Record(absl::StrCat("chat:", chat.text()));
+              (void)ctx.Reply(chat);
+            })
+            .ok());
+    ASSERT_TRUE(
+        server.registry()
+            .RegisterCatchAll([this](Context& ctx, absl::string_view payload) {
+              Record(absl::StrCat(ctx.type(), ":", payload));
+              (void)ctx.ReplyRaw(ctx.type(), payload);
+            })
+            .ok());
+    ASSERT_TRUE(server.registry().has_catch_all());
+  }
+
+ private:
+  void Record(std::string what) {
+    absl::MutexLock lock(&mu_);
+    seen_.push_back(std::move(what));
+  }
+
+  absl::Mutex mu_;
+  std::vector<std::string> seen_ ABSL_GUARDED_BY(mu_);
+};
+
+TEST_P(CatchAllTest, UnregisteredTypesReachItInOrderButHeartbeatsDoNot) {
+  ServerOptions options;
+  options.io_threads = 1;
+  options.handler_threads = GetParam();
+  MessageServer server(options);
+  ASSERT_NO_FATAL_FAILURE(RegisterEchoes(server));
+  ASSERT_TRUE(server.Start().ok());
+  absl::StatusOr<TestPeer> peer = server.Connect();
+  ASSERT_TRUE(peer.ok()) << peer.status();
+
+  const std::string binary("b\0c", 3);
+  const std::string heartbeat = TlvFrame(
+      kHeartbeatType, EncodeHeartbeatPayload(absl::FromUnixSeconds(1)));
+  // Registered and unregistered types interleaved, with heartbeats between
+  // them, all in one write.
+  ASSERT_TRUE(peer->WriteAll(ChatFrame("one") + TlvFrame(99, "first") +
+                             heartbeat + TlvFrame(7, binary) +
+                             ChatFrame("two") + heartbeat + TlvFrame(99, "") +
+                             TlvFrame(-3, "negative"))
+                  .ok());
+  // The echoes come back in order, and none for the heartbeats.
+  const std::string want = ChatFrame("one") + TlvFrame(99, "first") +
+                           TlvFrame(7, binary) + ChatFrame("two") +
+                           TlvFrame(99, "") + TlvFrame(-3, "negative");
+  absl::StatusOr<std::string> got = peer->ReadExactly(want.size());
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, want);
+  // Each handler recorded before it replied.
+  EXPECT_EQ(seen(), (std::vector<std::string>{
+                        "chat:one", "99:first", absl::StrCat("7:", binary),
+                        "chat:two", "99:", "-3:negative"}));
+
+  const ServerStats stats = server.server().stats();
+  EXPECT_EQ(stats.messages, 6u);
+  EXPECT_EQ(stats.heartbeats, 2u);
+  EXPECT_EQ(stats.unknown_types, 0u)
+      << "frames the catch-all handled were counted as unknown";
+  EXPECT_EQ(stats.bad_frames, 0u);
+  EXPECT_EQ(stats.bad_payloads, 0u);
+  EXPECT_EQ(server.tracker().errors(), 0u);
+  ConnectionPtr connection =
+      server.tracker().WaitForPeer(peer->local_address());
+  ASSERT_NE(connection, nullptr);
+  EXPECT_TRUE(connection->connected());
+}
+
+// The close policy is for frames nothing handles: with a catch-all there are
+// none.
+TEST_P(CatchAllTest, ClosePolicyDoesNotApplyToCaughtTypes) {
+  ServerOptions options;
+  options.io_threads = 1;
+  options.handler_threads = GetParam();
+  options.unknown_type_policy = UnknownTypePolicy::kClose;
+  MessageServer server(options);
+  ASSERT_NO_FATAL_FAILURE(RegisterEchoes(server));
+  ASSERT_TRUE(server.Start().ok());
+  absl::StatusOr<TestPeer> peer = server.Connect();
+  ASSERT_TRUE(peer.ok()) << peer.status();
+  const std::string frames =
+      TlvFrame(99, "from the future") +
+      TlvFrame(kHeartbeatType, EncodeHeartbeatPayload(absl::Now())) +
+      ChatFrame("after");
+  ASSERT_TRUE(peer->WriteAll(frames).ok());
+  const std::string want = TlvFrame(99, "from the future") + ChatFrame("after");
+  absl::StatusOr<std::string> got = peer->ReadExactly(want.size());
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, want);
+  EXPECT_EQ(seen(),
+            (std::vector<std::string>{"99:from the future", "chat:after"}));
+  ConnectionPtr connection =
+      server.tracker().WaitForPeer(peer->local_address());
+  ASSERT_NE(connection, nullptr);
+  EXPECT_TRUE(connection->connected());
+  const ServerStats stats = server.server().stats();
+  EXPECT_EQ(stats.unknown_types, 0u);
+  EXPECT_EQ(stats.heartbeats, 1u);
+  EXPECT_EQ(stats.messages, 2u);
+  EXPECT_EQ(stats.closed_with_error, 0u);
+  EXPECT_EQ(server.tracker().errors(), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(InlineAndPool, CatchAllTest, ::testing::Values(0, 2),
                          [](const ::testing::TestParamInfo<int>& info) {
                            return info.param == 0 ? std::string("Inline")
                                                   : std::string("Pool");
@@ -708,7 +847,7 @@ class GoodClient {
       ConnectionPtr connection = client_->connection();
       for (int i = 0; i < kWindow && result.ok(); ++i) {
         result = connection == nullptr ? absl::UnavailableError("not connected")
-                                       : connection->Send(Next());
+                                       : client_->Send(*connection, Next());
         if (result.ok()) ++sent_;
       }
       done.Notify();
@@ -765,7 +904,7 @@ class GoodClient {
     }
     ++received_;
     if (stop_) return;
-    absl::Status sent = ctx.connection().Send(Next());
+    absl::Status sent = ctx.Reply(Next());
     if (sent.ok()) {
       ++sent_;
     } else if (failure_.empty()) {

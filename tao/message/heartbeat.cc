@@ -1,11 +1,14 @@
 #include "tao/message/heartbeat.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "tao/net/event_loop.h"
 #include "tao/net/transport.h"
+#include "tao/timer/timer_queue.h"
 
 namespace tao {
 namespace {
@@ -67,10 +70,21 @@ HeartbeatMonitor::~HeartbeatMonitor() = default;
 
 TimingWheel& HeartbeatMonitor::WheelFor(EventLoop* loop) {
   absl::MutexLock lock(&mu_);
-  std::unique_ptr<TimingWheel>& wheel = wheels_[loop];
+  std::shared_ptr<TimingWheel>& wheel = wheels_[loop];
   if (wheel == nullptr) {
-    wheel = std::make_unique<TimingWheel>(loop->clock(), tick_);
-    loop->RunEvery(tick_, [raw = wheel.get()] { raw->Advance(); });
+    wheel = std::make_shared<TimingWheel>(loop->clock(), tick_);
+    // The loop may outlive this monitor (clients come and go on shared
+    // loops): the tick must not reach into a destroyed wheel, nor keep
+    // ticking forever for nobody.
+    auto tick_id = std::make_shared<TimerId>();
+    *tick_id = loop->RunEvery(
+        tick_, [weak = std::weak_ptr<TimingWheel>(wheel), loop, tick_id] {
+          if (std::shared_ptr<TimingWheel> live = weak.lock()) {
+            live->Advance();
+          } else {
+            loop->Cancel(*tick_id);
+          }
+        });
   }
   return *wheel;
 }

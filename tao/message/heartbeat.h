@@ -15,8 +15,9 @@
 // MessageHandler; the monitor keeps what its connections share.
 //
 // Thread safety: Attach and Detach run on the connection's loop thread.
-// closed_idle() from any thread. The monitor must outlive the loops'
-// timers: destroy it after the loops stopped.
+// closed_idle() from any thread. The monitor may go before its loops do (a
+// Client on shared loops) once its connections are closed: each loop's tick
+// holds the wheel weakly and cancels itself when the monitor is gone.
 #ifndef TAO_MESSAGE_HEARTBEAT_H_
 #define TAO_MESSAGE_HEARTBEAT_H_
 
@@ -100,8 +101,8 @@ class HeartbeatMonitor {
 
   absl::Mutex mu_;
   // One wheel per loop, created on first use on that loop's thread and
-  // used only there.
-  absl::flat_hash_map<EventLoop*, std::unique_ptr<TimingWheel>> wheels_
+  // used only there. Shared with the loop's tick, which holds it weakly.
+  absl::flat_hash_map<EventLoop*, std::shared_ptr<TimingWheel>> wheels_
       ABSL_GUARDED_BY(mu_);
 };
 

@@ -2,24 +2,31 @@
 #include "tao/message/heartbeat.h"
 
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/strings/cord.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "tao/message/client.h"
+#include "tao/message/context.h"
+#include "tao/message/options.h"
 #include "tao/message/registry.h"
-#include "tao/net/client.h"
+#include "tao/message/server.h"
+#include "tao/net/connection.h"
 #include "tao/net/event_loop.h"
-#include "tao/net/server.h"
+#include "tao/net/event_loop_thread_pool.h"
 #include "tao/testing/loopback.h"
 
 namespace tao {
@@ -85,11 +92,14 @@ class Events {
 
 class HeartbeatTest : public ::testing::Test {
  protected:
-  void StartServer(HeartbeatOptions heartbeat) {
+  // `before_start` may add or replace callbacks: the On* setters must run
+  // before Start.
+  void StartServer(HeartbeatOptions heartbeat,
+                   std::function<void(Server&)> before_start = nullptr) {
     ASSERT_TRUE(registry_
                     .RegisterRaw(1,
                                  [](Context& ctx, absl::string_view payload) {
-                                   (void)ctx.connection().SendRaw(1, payload);
+                                   (void)ctx.ReplyRaw(1, payload);
                                  })
                     .ok());
     ServerOptions options;
@@ -105,6 +115,7 @@ class HeartbeatTest : public ::testing::Test {
       if (kind == IdleKind::kWriterIdle) ++writer_idle_;
       if (!idle_seen_.HasBeenNotified()) idle_seen_.Notify();
     });
+    if (before_start) before_start(*server_);
     ASSERT_TRUE(server_->Listen("127.0.0.1:0").ok());
     ASSERT_TRUE(server_->Start().ok());
   }
@@ -207,18 +218,33 @@ TEST_F(HeartbeatTest, SlowReaderIsKeptWhileDrainingThenClosedWhenSilent) {
   ASSERT_TRUE(peer.ok()) << peer.status();
   ASSERT_TRUE(
       WaitForStats([](const ServerStats& s) { return s.connections == 1; }));
-  server_->Broadcast(absl::Cord(std::string(kBytes, 'z')));
+  ASSERT_EQ(server_->tcp().Broadcast(absl::Cord(std::string(kBytes, 'z'))), 1u);
   // The peer never sends, and reads slowly: 16 KiB every 20 ms takes over
   // a second, several times the 300 ms timeout, to drain 1 MiB. The sleep
-  // paces the reader; it synchronizes nothing.
+  // paces the reader; it synchronizes nothing. A server that takes the slow
+  // reader for a dead one closes early: read(2) then returns 0 (FIN) or
+  // fails (RST), and the test fails at once, saying so.
   size_t received = 0;
   char chunk[16384];
+  const absl::Time deadline = absl::Now() + kTimeout;
   while (received < kBytes) {
-    ssize_t n = ::read(peer->fd(), chunk, sizeof(chunk));
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) n = 0;
-    ASSERT_GE(n, 0) << "read failed after " << received << " bytes";
-    ASSERT_TRUE(n > 0 || received < kBytes);
-    received += static_cast<size_t>(n);
+    const ssize_t n = ::read(peer->fd(), chunk, sizeof(chunk));
+    if (n == 0) {
+      FAIL() << "the server closed the connection after " << received << " of "
+             << kBytes
+             << " bytes: a slow but draining reader was closed as idle";
+    }
+    if (n < 0) {
+      const int error = errno;
+      ASSERT_TRUE(error == EAGAIN || error == EWOULDBLOCK)
+          << "read failed after " << received << " of " << kBytes
+          << " bytes: " << ::strerror(error)
+          << " (the server dropped a slow but draining reader)";
+    } else {
+      received += static_cast<size_t>(n);
+    }
+    ASSERT_LT(absl::Now(), deadline) << "only " << received << " of " << kBytes
+                                     << " bytes arrived within " << kTimeout;
     absl::SleepFor(absl::Milliseconds(20));
   }
   const absl::Time drained = absl::Now();
@@ -243,22 +269,23 @@ TEST_F(HeartbeatTest, ReaderIdleCallbackFiresWithoutClosing) {
 }
 
 TEST_F(HeartbeatTest, ConnectionTimersNeverRunAfterClose) {
-  StartServer({});
   std::atomic<int> ticks{0};
   std::atomic<bool> closed{false};
   std::atomic<bool> ran_after_close{false};
   absl::Notification three_ticks;
-  server_->OnConnect([&](Connection& c) {
-    c.RunEvery(absl::Milliseconds(2), [&](Connection&) {
-      if (closed.load()) ran_after_close = true;
-      if (++ticks == 3) three_ticks.Notify();
+  StartServer({}, [&](Server& server) {
+    server.OnConnect([&](Connection& c) {
+      c.RunEvery(absl::Milliseconds(2), [&](Connection&) {
+        if (closed.load()) ran_after_close = true;
+        if (++ticks == 3) three_ticks.Notify();
+      });
+      // A one-shot far in the future: cancelled by the close, never runs.
+      c.RunAfter(absl::Milliseconds(50),
+                 [&](Connection&) { ran_after_close = true; });
+      return true;
     });
-    // A one-shot far in the future: cancelled by the close, never runs.
-    c.RunAfter(absl::Milliseconds(50),
-               [&](Connection&) { ran_after_close = true; });
-    return true;
+    server.OnClose([&](Connection&) { closed = true; });
   });
-  server_->OnClose([&](Connection&) { closed = true; });
   {
     absl::StatusOr<TestPeer> peer =
         TestPeer::Connect(server_->listen_address());
@@ -270,6 +297,42 @@ TEST_F(HeartbeatTest, ConnectionTimersNeverRunAfterClose) {
   // Let the loop pass the one-shot's deadline.
   ASSERT_TRUE(WaitOnLoop([] { return true; }, absl::Milliseconds(100)));
   EXPECT_FALSE(ran_after_close.load());
+}
+
+// Clients share loops (a gateway's upstreams come and go): a client with
+// idle checks, destroyed while its loop runs on, must take its heartbeat
+// machinery with it (the loop's tick of its timing wheel included), and a
+// later client on the same loop must get working idle checks of its own.
+TEST_F(HeartbeatTest, ClientOnSharedLoopsCanGoAwayWhileTheLoopsRunOn) {
+  StartServer({});
+  absl::Notification ticked;  // outlive the loops, which notify them
+  absl::Notification idle;
+  EventLoopThreadPool loops(1);
+  loops.Start();
+  Registry client_registry;
+  ClientOptions options;
+  options.heartbeat.reader_idle = absl::Milliseconds(40);  // 5 ms ticks
+  {
+    Client client(options, &client_registry, &loops);
+    ASSERT_TRUE(client.Connect(server_->listen_address().ToString()).ok());
+    ASSERT_TRUE(client.WaitConnected(kTimeout).ok());
+    client.Stop();
+  }
+  // The loop runs on for many ticks of the client that is gone.
+  loops.loop(0)->RunAfter(absl::Milliseconds(100), [&] { ticked.Notify(); });
+  ASSERT_TRUE(ticked.WaitForNotificationWithTimeout(kTimeout));
+
+  Client second(options, &client_registry, &loops);
+  second.OnIdle([&](Connection&, IdleKind kind) {
+    if (kind == IdleKind::kReaderIdle && !idle.HasBeenNotified()) {
+      idle.Notify();
+    }
+  });
+  ASSERT_TRUE(second.Connect(server_->listen_address().ToString()).ok());
+  ASSERT_TRUE(second.WaitConnected(kTimeout).ok());
+  EXPECT_TRUE(idle.WaitForNotificationWithTimeout(kTimeout));
+  second.Stop();
+  loops.Stop();
 }
 
 TEST(HeartbeatPayloadTest, IsGoTaoInt64LittleEndianNanoseconds) {

@@ -1,7 +1,8 @@
 // End-to-end tests of tao's message layer over loopback: a broadcast to many
 // connections arrives everywhere exactly once (encoded once), Unicast reaches
 // only its target, the envelope codec works between a server and a client,
-// and a hand-written Go tao frame is echoed byte for byte.
+// a hand-written Go tao frame is echoed byte for byte, and one handler
+// serves a server and a client through ctx.endpoint() alone.
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
@@ -16,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "codec/codec.h"
@@ -23,12 +25,13 @@
 #include "codec/proto/test_messages.pb.h"
 #include "codec/tlv_codec.h"
 #include "gtest/gtest.h"
+#include "tao/message/client.h"
 #include "tao/message/context.h"
+#include "tao/message/endpoint.h"
+#include "tao/message/options.h"
 #include "tao/message/registry.h"
-#include "tao/net/client.h"
+#include "tao/message/server.h"
 #include "tao/net/connection.h"
-#include "tao/net/options.h"
-#include "tao/net/server.h"
 #include "tao/testing/loopback.h"
 #include "tao/testing/message_server.h"
 
@@ -206,11 +209,15 @@ TEST(MessageE2ETest, EnvelopeCodecServerAndClientExchangeChats) {
 
   absl::Mutex mu;
   std::vector<std::string> replies;
+  // Set before Connect, so before any handler runs.
+  const Endpoint* client_endpoint = nullptr;
   Registry client_registry;
   ASSERT_TRUE(client_registry
                   .Register<test::Chat>([&](Context& ctx, const test::Chat& c) {
-                    EXPECT_NE(ctx.client(), nullptr);
-                    EXPECT_EQ(ctx.server(), nullptr);
+                    // The client's handlers see the client.
+                    EXPECT_EQ(&ctx.endpoint(), client_endpoint);
+                    EXPECT_EQ(dynamic_cast<const Server*>(&ctx.endpoint()),
+                              nullptr);
                     absl::MutexLock lock(&mu);
                     replies.push_back(c.text());
                   })
@@ -219,6 +226,7 @@ TEST(MessageE2ETest, EnvelopeCodecServerAndClientExchangeChats) {
   client_options.handler_threads = 1;
   client_options.codec = std::make_shared<EnvelopeCodec>();
   Client client(client_options, &client_registry);
+  client_endpoint = &client;
   ConnectionTracker client_tracker;
   ::tao::testing::Install(client, client_tracker, Callbacks());
   ASSERT_TRUE(client.Connect(server.address().ToString()).ok());
@@ -287,8 +295,8 @@ class GoTaoEchoTest : public ::testing::TestWithParam<int> {
     ASSERT_TRUE(server_->registry()
                     .RegisterRaw(1,
                                  [](Context& ctx, absl::string_view payload) {
-                                   absl::Status s = ctx.connection().SendRaw(
-                                       ctx.type(), payload);
+                                   absl::Status s =
+                                       ctx.ReplyRaw(ctx.type(), payload);
                                    EXPECT_TRUE(s.ok()) << s;
                                  })
                     .ok());
@@ -340,6 +348,133 @@ TEST_P(GoTaoEchoTest, FramesSplitIntoSingleBytesAndBatchedAreEchoed) {
 }
 
 INSTANTIATE_TEST_SUITE_P(InlineAndPool, GoTaoEchoTest, ::testing::Values(0, 2),
+                         [](const ::testing::TestParamInfo<int>& info) {
+                           return info.param == 0 ? std::string("Inline")
+                                                  : std::string("Pool");
+                         });
+
+// --- 10. One handler, both sides: everything through ctx.endpoint() -------
+
+// What one handler call saw.
+struct Handled {
+  const Endpoint* endpoint;
+  std::string text;
+  bool found_itself;  // endpoint.Find(net id) is the handler's connection
+  size_t connection_count;
+};
+
+class BothSidesTest : public ::testing::TestWithParam<int> {
+ protected:
+  // Chat "ping N" -> Send(connection, "pong N"); "pong N" -> Broadcast
+  // "ack N"; "ack N" ends the exchange. Only ctx.endpoint() is used, so the
+  // handler does not know (or care) which side it runs on.
+  void RegisterHandler(Registry& registry) {
+    ASSERT_TRUE(
+        registry
+            .Register<test::Chat>([this](Context& ctx, const test::Chat& chat) {
+              const Endpoint& endpoint = ctx.endpoint();
+              {
+                absl::MutexLock lock(&mu_);
+                handled_.push_back(
+                    {&endpoint, chat.text(),
+                     endpoint.Find(ctx.net_id()).get() == &ctx.connection(),
+                     endpoint.connection_count()});
+              }
+              absl::string_view text = chat.text();
+              test::Chat next;
+              if (absl::ConsumePrefix(&text, "ping ")) {
+                next.set_text(absl::StrCat("pong ", text));
+                absl::Status sent = endpoint.Send(ctx.connection(), next);
+                EXPECT_TRUE(sent.ok()) << sent;
+              } else if (absl::ConsumePrefix(&text, "pong ")) {
+                next.set_text(absl::StrCat("ack ", text));
+                absl::StatusOr<size_t> reached = endpoint.Broadcast(next);
+                ASSERT_TRUE(reached.ok()) << reached.status();
+                EXPECT_EQ(*reached, 1u);
+              }
+            })
+            .ok());
+  }
+
+  // Waits until a handler saw `text`.
+  bool WaitForText(const std::string& text) {
+    absl::MutexLock lock(&mu_);
+    auto seen = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      for (const Handled& h : handled_) {
+        if (h.text == text) return true;
+      }
+      return false;
+    };
+    return mu_.AwaitWithTimeout(absl::Condition(&seen), kTimeout);
+  }
+
+  std::vector<Handled> handled() {
+    absl::MutexLock lock(&mu_);
+    return handled_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<Handled> handled_ ABSL_GUARDED_BY(mu_);
+};
+
+TEST_P(BothSidesTest, OneHandlerServesAServerAndAClient) {
+  ServerOptions server_options;
+  server_options.io_threads = 1;
+  server_options.handler_threads = GetParam();
+  MessageServer server(server_options);
+  // One registry, one handler, for both endpoints.
+  Registry& registry = server.registry();
+  ASSERT_NO_FATAL_FAILURE(RegisterHandler(registry));
+  ASSERT_TRUE(server.Start().ok());
+  ClientOptions client_options;
+  client_options.handler_threads = GetParam();
+  Client client(client_options, &registry);
+  ConnectionTracker client_tracker;
+  ::tao::testing::Install(client, client_tracker, Callbacks());
+  ASSERT_TRUE(client.Connect(server.address().ToString()).ok());
+  ASSERT_TRUE(client.WaitConnected(kTimeout).ok());
+  ASSERT_TRUE(server.tracker().WaitForConnects(1));
+
+  // Started by the client: the server Sends the pong, the client
+  // Broadcasts the ack.
+  test::Chat ping;
+  ping.set_text("ping 1");
+  ASSERT_TRUE(client.Send(ping).ok());
+  ASSERT_TRUE(WaitForText("ack 1"));
+  // Started by the server: the client Sends the pong, the server
+  // Broadcasts the ack.
+  ping.set_text("ping 2");
+  absl::StatusOr<size_t> reached = server.server().Broadcast(ping);
+  ASSERT_TRUE(reached.ok()) << reached.status();
+  ASSERT_EQ(*reached, 1u);
+  ASSERT_TRUE(WaitForText("ack 2"));
+
+  const Endpoint* const on_server = &server.server();
+  const Endpoint* const on_client = &client;
+  const std::vector<std::pair<const Endpoint*, std::string>> want = {
+      {on_server, "ping 1"}, {on_client, "pong 1"}, {on_server, "ack 1"},
+      {on_client, "ping 2"}, {on_server, "pong 2"}, {on_client, "ack 2"}};
+  const std::vector<Handled> got = handled();
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    SCOPED_TRACE(absl::StrCat("handler call ", i, ": ", got[i].text));
+    EXPECT_EQ(got[i].text, want[i].second);
+    EXPECT_EQ(got[i].endpoint, want[i].first)
+        << (got[i].endpoint == on_server   ? "ran with the server"
+            : got[i].endpoint == on_client ? "ran with the client"
+                                           : "ran with an unknown endpoint");
+    EXPECT_TRUE(got[i].found_itself);
+    EXPECT_EQ(got[i].connection_count, 1u);
+  }
+  EXPECT_EQ(server.server().stats().messages, 3u);
+  EXPECT_EQ(client.stats().messages, 3u);
+  EXPECT_EQ(server.tracker().errors(), 0u);
+  EXPECT_EQ(client_tracker.errors(), 0u);
+  client.Stop();
+}
+
+INSTANTIATE_TEST_SUITE_P(InlineAndPool, BothSidesTest, ::testing::Values(0, 2),
                          [](const ::testing::TestParamInfo<int>& info) {
                            return info.param == 0 ? std::string("Inline")
                                                   : std::string("Pool");

@@ -2,20 +2,60 @@
 
 #include <sys/socket.h>
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "codec/codec.h"
 #include "codec/proto/test_messages.pb.h"
+#include "codec/tlv_codec.h"
 #include "gtest/gtest.h"
 #include "tao/message/context.h"
+#include "tao/message/endpoint.h"
+#include "tao/net/buffer.h"
+#include "tao/net/connection.h"
+#include "tao/net/connection_handler.h"
 #include "tao/net/event_loop.h"
+#include "tao/net/inet_address.h"
+#include "tao/net/options.h"
+#include "tao/net/socket.h"
 #include "tao/net/transport.h"
 
 namespace tao {
 namespace {
 
-// A connection that is never established: enough to build Contexts.
+// The connection below is never established: it has no events to handle.
+class NullHandler final : public ConnectionHandler {
+ public:
+  void OnData(Connection& /*connection*/, Buffer& input) override {
+    input.RetrieveAll();
+  }
+};
+
+// An endpoint of one connection, enough for Contexts: a Server's or a
+// Client's role without any sockets of its own.
+class FakeEndpoint final : public Endpoint {
+ public:
+  explicit FakeEndpoint(ConnectionPtr connection)
+      : connection_(std::move(connection)) {}
+
+  ConnectionPtr Find(uint64_t id) const override {
+    return connection_->id() == id ? connection_ : nullptr;
+  }
+  void ForEach(
+      const std::function<void(const ConnectionPtr&)>& fn) const override {
+    fn(connection_);
+  }
+  size_t connection_count() const override { return 1; }
+  const Codec& codec() const override { return TlvCodec::Default(); }
+
+ private:
+  const ConnectionPtr connection_;
+};
+
 class RegistryTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -26,16 +66,19 @@ class RegistryTest : public ::testing::Test {
         &loop_, 7, std::make_unique<TcpTransport>(Socket(fds[0])),
         InetAddress(), InetAddress(),
         std::make_shared<const ConnectionOptions>(),
-        std::make_shared<Connection::Handlers>(), nullptr, nullptr, nullptr);
+        std::make_unique<NullHandler>(), /*budget=*/nullptr,
+        /*owner=*/nullptr);
+    endpoint_ = std::make_unique<FakeEndpoint>(connection_);
   }
 
   Context MakeContext(int32_t type) {
-    return Context(*connection_, nullptr, nullptr, type);
+    return Context(*connection_, *endpoint_, type);
   }
 
   EventLoop loop_;
   Socket peer_;
   std::shared_ptr<Connection> connection_;
+  std::unique_ptr<FakeEndpoint> endpoint_;
   Registry registry_;
 };
 
@@ -128,6 +171,106 @@ TEST_F(RegistryTest, UnparsablePayloadIsDataLoss) {
 TEST_F(RegistryTest, UnknownTypeIsNotFound) {
   Context ctx = MakeContext(42);
   EXPECT_TRUE(absl::IsNotFound(registry_.Dispatch(ctx, 42, "")));
+}
+
+TEST_F(RegistryTest, ContextGivesTheConnectionsEndpoint) {
+  const Endpoint* seen = nullptr;
+  ConnectionPtr found;
+  ASSERT_TRUE(registry_
+                  .RegisterRaw(9,
+                               [&](Context& ctx, absl::string_view) {
+                                 seen = &ctx.endpoint();
+                                 found = ctx.endpoint().Find(ctx.net_id());
+                               })
+                  .ok());
+  Context ctx = MakeContext(9);
+  ASSERT_TRUE(registry_.Dispatch(ctx, 9, "").ok());
+  EXPECT_EQ(seen, endpoint_.get());
+  EXPECT_EQ(found, connection_);
+}
+
+// --- The catch-all handler (Go tao's OnMessage) ---------------------------
+
+TEST_F(RegistryTest, CatchAllTwiceIsAlreadyExistsAndEmptyIsInvalidArgument) {
+  EXPECT_FALSE(registry_.has_catch_all());
+  absl::Status empty = registry_.RegisterCatchAll(Registry::RawHandler());
+  EXPECT_TRUE(absl::IsInvalidArgument(empty)) << empty;
+  EXPECT_FALSE(registry_.has_catch_all());
+  ASSERT_TRUE(
+      registry_.RegisterCatchAll([](Context&, absl::string_view) {}).ok());
+  EXPECT_TRUE(registry_.has_catch_all());
+  absl::Status twice =
+      registry_.RegisterCatchAll([](Context&, absl::string_view) {});
+  EXPECT_TRUE(absl::IsAlreadyExists(twice)) << twice;
+  // A catch-all is not a registered type.
+  EXPECT_EQ(registry_.size(), 0u);
+}
+
+TEST_F(RegistryTest, CatchAllGetsEveryTypeWithoutAHandlerOfItsOwn) {
+  std::vector<std::pair<int32_t, std::string>> caught;
+  std::vector<std::string> chats;
+  ASSERT_TRUE(registry_
+                  .Register<test::Chat>([&](Context&, const test::Chat& m) {
+                    chats.push_back(m.text());
+                  })
+                  .ok());
+  ASSERT_TRUE(registry_
+                  .RegisterCatchAll([&](Context& ctx, absl::string_view p) {
+                    caught.emplace_back(ctx.type(), std::string(p));
+                  })
+                  .ok());
+  // Its own handler wins over the catch-all.
+  test::Chat chat;
+  chat.set_text("typed");
+  Context chat_ctx = MakeContext(1);
+  ASSERT_TRUE(registry_.Dispatch(chat_ctx, 1, chat.SerializeAsString()).ok());
+  EXPECT_EQ(chats, std::vector<std::string>{"typed"});
+  EXPECT_TRUE(caught.empty());
+  // Every other type, with its type and its payload untouched.
+  const absl::string_view payload("any\0bytes", 9);
+  Context ctx42 = MakeContext(42);
+  ASSERT_TRUE(registry_.Dispatch(ctx42, 42, payload).ok());
+  Context ctx_negative = MakeContext(-5);
+  ASSERT_TRUE(registry_.Dispatch(ctx_negative, -5, "").ok());
+  ASSERT_EQ(caught.size(), 2u);
+  EXPECT_EQ(caught[0].first, 42);
+  EXPECT_EQ(caught[0].second, payload);
+  EXPECT_EQ(caught[1].first, -5);
+  EXPECT_EQ(caught[1].second, "");
+  EXPECT_FALSE(registry_.Contains(42));
+  EXPECT_NE(registry_.Find(42), nullptr);
+  EXPECT_NE(registry_.Find(42), registry_.Find(1));
+  EXPECT_EQ(registry_.TypeName(42), "catch-all");
+  EXPECT_EQ(registry_.TypeName(1), "tao.test.Chat");
+}
+
+TEST_F(RegistryTest, HeartbeatStaysTheFrameworksUnlessRegistered) {
+  bool caught = false;
+  ASSERT_TRUE(
+      registry_
+          .RegisterCatchAll([&](Context&, absl::string_view) { caught = true; })
+          .ok());
+  // The catch-all does not take the heartbeat: the dispatcher handles it.
+  EXPECT_EQ(registry_.Find(kHeartbeatType), nullptr);
+  Context ctx = MakeContext(kHeartbeatType);
+  EXPECT_TRUE(absl::IsNotFound(registry_.Dispatch(ctx, kHeartbeatType, "")));
+  EXPECT_FALSE(caught);
+  // Registered explicitly, the heartbeat goes to its handler.
+  bool heartbeat = false;
+  ASSERT_TRUE(
+      registry_
+          .RegisterRaw(kHeartbeatType,
+                       [&](Context&, absl::string_view) { heartbeat = true; })
+          .ok());
+  ASSERT_NE(registry_.Find(kHeartbeatType), nullptr);
+  ASSERT_TRUE(registry_.Dispatch(ctx, kHeartbeatType, "").ok());
+  EXPECT_TRUE(heartbeat);
+  EXPECT_FALSE(caught);
+}
+
+TEST_F(RegistryTest, WithoutCatchAllUnknownTypesAreNotFound) {
+  EXPECT_EQ(registry_.Find(42), nullptr);
+  EXPECT_EQ(registry_.TypeName(42), "");
 }
 
 }  // namespace

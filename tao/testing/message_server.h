@@ -7,6 +7,8 @@
 //   absl::StatusOr<TestPeer> peer = server.Connect();
 //   ASSERT_TRUE(peer->WriteAll(TlvFrame(1, "hi")).ok());
 //
+// The server's handlers reach it through ctx.endpoint() (== &server()).
+//
 // Thread safety: Start/Stop/Connect from the test thread.
 #ifndef TAO_TESTING_MESSAGE_SERVER_H_
 #define TAO_TESTING_MESSAGE_SERVER_H_
@@ -21,8 +23,10 @@
 #include "absl/time/time.h"
 #include "codec/tlv_codec.h"
 #include "gtest/gtest.h"
+#include "tao/message/options.h"
 #include "tao/message/registry.h"
 #include "tao/message/server.h"
+#include "tao/net/inet_address.h"
 #include "tao/testing/loopback.h"
 
 namespace tao {
