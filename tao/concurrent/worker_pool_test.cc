@@ -14,6 +14,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "tao/base/thread_count.h"
 
 namespace tao {
 namespace {
@@ -62,9 +63,14 @@ TEST(WorkerPoolTest, ThreadCount) {
   WorkerPool three(3);
   EXPECT_EQ(three.threads(), 3);
   EXPECT_EQ(three.tasks_run_per_worker(), std::vector<uint64_t>(3, 0));
-  WorkerPool automatic(0);
-  EXPECT_EQ(automatic.threads(), static_cast<int>(std::max(
-                                     1u, std::thread::hardware_concurrency())));
+  // Option values are resolved first (tao/base/thread_count.h).
+  WorkerPool per_core(*ResolvePositiveThreadCount(kOneThreadPerCore, "x"));
+  EXPECT_EQ(per_core.threads(), static_cast<int>(std::max(
+                                    1u, std::thread::hardware_concurrency())));
+}
+
+TEST(WorkerPoolDeathTest, NoThreadsIsAProgrammingError) {
+  EXPECT_DEATH(WorkerPool pool(0), "at least one thread");
 }
 
 TEST(WorkerPoolTest, KeepsPostOrderPerStrandUnderLoad) {

@@ -352,7 +352,6 @@ TimerId Connection::RunEvery(absl::Duration interval, TimerCallback fn) {
 
 TimerId Connection::AddTimer(MonoTime deadline, absl::Duration interval,
                              TimerCallback fn) {
-  if (state() == State::kClosed) return TimerId{};
   const bool periodic = interval > absl::ZeroDuration();
   // The loop's id is known only after scheduling; the callback reads it to
   // forget (one-shot) or cancel (periodic, after close) itself.
@@ -378,16 +377,16 @@ TimerId Connection::AddTimer(MonoTime deadline, absl::Duration interval,
       if (self->state() != State::kClosed) (*fn)(*self);
     });
   };
+  // Scheduled and recorded under mu_: a one-shot firing at once (from
+  // another thread) waits for its id to be recorded before forgetting it,
+  // and a close (which sets kClosed under mu_) either comes first or finds
+  // the id to cancel.
+  absl::MutexLock lock(&mu_);
+  if (state() == State::kClosed) return TimerId{};
   const TimerId id = periodic ? loop_->RunEvery(interval, std::move(task))
                               : loop_->RunAt(deadline, std::move(task));
   id_slot->store(id.value, std::memory_order_release);
-  bool closed;
-  {
-    absl::MutexLock lock(&mu_);
-    closed = state() == State::kClosed;
-    if (!closed) ExtrasLocked().timers.insert(id.value);
-  }
-  if (closed) loop_->Cancel(id);  // lost a race with close
+  ExtrasLocked().timers.insert(id.value);
   return id;
 }
 

@@ -1,9 +1,11 @@
-// Connection-level behaviours driven through a loopback tao::Server and raw
-// test peers: Send from many threads, peer close/reset, backpressure
+// Connection-level behaviours driven through a loopback tao::TcpServer and
+// raw test peers: Send from many threads, peer close/reset, backpressure
 // (output cap, overflow policies, water marks), half-close and Shutdown,
-// Close/CloseWithError and the "OnClose exactly once" contract.
+// Close/CloseWithError, the "OnClosed exactly once" contract and the
+// lifetime of the per-connection handler.
 #include "tao/net/connection.h"
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -20,14 +22,16 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "tao/net/buffer.h"
+#include "tao/net/connection_handler.h"
 #include "tao/net/event_loop.h"
 #include "tao/net/options.h"
-#include "tao/net/server.h"
+#include "tao/net/tcp_server.h"
 #include "tao/testing/loopback.h"
 
 namespace tao {
@@ -123,7 +127,7 @@ class WaterMarkLog {
 class ConnectionTest : public ::testing::Test {
  protected:
   absl::Status StartServer(Callbacks callbacks,
-                           ServerOptions options = ServerOptions()) {
+                           TcpServerOptions options = TcpServerOptions()) {
     server_ = std::make_unique<TestServer>(std::move(options));
     return server_->Start(std::move(callbacks));
   }
@@ -146,7 +150,7 @@ class ConnectionTest : public ::testing::Test {
     EXPECT_EQ(server_->server().connection_count(), 0u);
   }
 
-  Server& server() { return server_->server(); }
+  TcpServer& server() { return server_->server(); }
   ConnectionTracker& tracker() { return server_->tracker(); }
 
   std::unique_ptr<TestServer> server_;
@@ -294,7 +298,7 @@ TEST_F(ConnectionTest, SendFromLoopThreadAndOtherThreadsKeepsEachOrder) {
 // Peer goes away
 
 TEST_F(ConnectionTest, PeerClosesMidWriteClosesExactlyOnce) {
-  ServerOptions options;
+  TcpServerOptions options;
   options.connection.high_water_mark = 1 << 20;
   options.connection.low_water_mark = 256 << 10;
   // Far above what the paced sender below can queue: the close must come
@@ -392,7 +396,7 @@ TEST_F(ConnectionTest, PeerResetReportsErrorThenClosesOnce) {
 }
 
 TEST_F(ConnectionTest, PeerResetWhileServerHasQueuedOutputClosesOnce) {
-  ServerOptions options;
+  TcpServerOptions options;
   ASSERT_TRUE(StartServer({}, options).ok());
   TestPeer peer;
   TestPeer::Options small;
@@ -434,7 +438,7 @@ INSTANTIATE_TEST_SUITE_P(Policies, OutputCapTest,
 
 TEST_P(OutputCapTest, PeerThatNeverReadsIsDisconnectedAtTheOutputCap) {
   constexpr size_t kCap = 1 << 20;
-  ServerOptions options;
+  TcpServerOptions options;
   options.connection.max_output_bytes = kCap;
   options.connection.high_water_mark = 512 << 10;
   options.connection.low_water_mark = 128 << 10;
@@ -481,7 +485,7 @@ TEST_P(OutputCapTest, PeerThatNeverReadsIsDisconnectedAtTheOutputCap) {
 
 TEST_F(ConnectionTest, DropNewestRefusesSendsAndKeepsTheConnection) {
   constexpr size_t kCap = 1 << 20;
-  ServerOptions options;
+  TcpServerOptions options;
   options.connection.max_output_bytes = kCap;
   options.connection.high_water_mark = 512 << 10;
   options.connection.low_water_mark = 128 << 10;
@@ -546,7 +550,7 @@ TEST_F(ConnectionTest, DropNewestRefusesSendsAndKeepsTheConnection) {
 
 TEST_F(ConnectionTest, ServerWideOutputBudgetBoundsAllConnections) {
   constexpr size_t kBudget = 1 << 20;
-  ServerOptions options;
+  TcpServerOptions options;
   options.max_total_output_bytes = kBudget;
   options.connection.overflow_policy = OverflowPolicy::kDropNewest;
   ASSERT_TRUE(StartServer({}, options).ok());
@@ -598,7 +602,7 @@ TEST_F(ConnectionTest, PauseReadingPolicyStopsReadingAboveHighWater) {
   constexpr size_t kHigh = 256 << 10;
   constexpr size_t kLow = 64 << 10;
   constexpr size_t kLimit = 48 << 20;  // "never blocked" beyond this
-  ServerOptions options;
+  TcpServerOptions options;
   options.connection.high_water_mark = kHigh;
   options.connection.low_water_mark = kLow;
   options.connection.overflow_policy = OverflowPolicy::kPauseReading;
@@ -657,7 +661,7 @@ TEST_F(ConnectionTest, PauseReadingPolicyStopsReadingAboveHighWater) {
 TEST_F(ConnectionTest, WaterMarkCallbacksFireOncePerCrossing) {
   constexpr size_t kHigh = 256 << 10;
   constexpr size_t kLow = 64 << 10;
-  ServerOptions options;
+  TcpServerOptions options;
   options.connection.high_water_mark = kHigh;
   options.connection.low_water_mark = kLow;
   WaterMarkLog log;
@@ -713,7 +717,7 @@ TEST_F(ConnectionTest, WaterMarkCallbacksFireOncePerCrossing) {
 // crossing is exact: one callback however many sends follow.
 TEST_F(ConnectionTest, HighWaterCallbackFiresOnceForSendsInsideOneEvent) {
   constexpr size_t kHigh = 256 << 10;
-  ServerOptions options;
+  TcpServerOptions options;
   options.connection.high_water_mark = kHigh;
   options.connection.low_water_mark = 64 << 10;
   WaterMarkLog log;
@@ -832,7 +836,7 @@ TEST_F(ConnectionTest, ShutdownFromAnotherThreadDeliversPriorSendsThenFin) {
 }
 
 TEST_F(ConnectionTest, ShutdownWithAPeerThatNeverClosesEndsAfterLinger) {
-  ServerOptions options;
+  TcpServerOptions options;
   options.connection.linger = absl::Milliseconds(100);
   ASSERT_TRUE(StartServer({}, options).ok());
   TestPeer peer;
@@ -849,24 +853,69 @@ TEST_F(ConnectionTest, ShutdownWithAPeerThatNeverClosesEndsAfterLinger) {
 // ---------------------------------------------------------------------------
 // Close, CloseWithError, Send after close
 
+// Closes race from several threads and from the loop itself, round after
+// round. Close() returns early once it sees kClosed, so for a second close
+// to reach the connection's own guard the closers must all get past that
+// check first: in every other round the loop is held (inside a functor)
+// while they call Close(), so each of them queues a close behind it, and
+// the loop then closes too. Only one of those may run OnClosed. The tracker
+// is checked after a barrier queued behind every close, so a second
+// OnClosed cannot come after the check.
 TEST_F(ConnectionTest, CloseFromAnotherThreadRunsOnCloseOnce) {
+  constexpr int kClosers = 4;
+  const int kRounds = kTsan ? 20 : 60;
   ASSERT_TRUE(StartServer({.on_data = Echo()}).ok());
-  TestPeer peer;
-  ConnectionPtr conn = ConnectPeer(&peer);
-  ASSERT_NE(conn, nullptr);
-  // Racing closes from several threads: still one OnClose.
-  std::vector<std::thread> closers;
-  for (int i = 0; i < 4; ++i) closers.emplace_back([&] { conn->Close(); });
-  for (std::thread& t : closers) t.join();
-  EXPECT_TRUE(peer.WaitClosed().ok());
-  ASSERT_TRUE(tracker().WaitForSettled(1));
-  const ConnectionTracker::Record r = tracker().Get(conn->id());
-  EXPECT_EQ(r.closes, 1);
-  EXPECT_TRUE(r.close_reason.ok()) << r.close_reason;
-  EXPECT_TRUE(r.errors.empty());
-  absl::Status after = conn->Send("x");
-  EXPECT_EQ(after.code(), absl::StatusCode::kFailedPrecondition) << after;
-  EXPECT_EQ(server().Find(conn->id()), nullptr);
+  for (int round = 0; round < kRounds; ++round) {
+    SCOPED_TRACE(absl::StrCat("round ", round));
+    TestPeer peer;
+    ConnectionPtr conn = ConnectPeer(&peer);
+    ASSERT_NE(conn, nullptr);
+    EventLoop* const loop = conn->loop();
+    const bool hold_loop = round % 2 == 0;
+    // Shared with the loop's functor, which may outlive a failed ASSERT.
+    auto held = std::make_shared<absl::Notification>();
+    auto release = std::make_shared<absl::Notification>();
+    loop->QueueInLoop([conn, held, release, hold_loop] {
+      if (hold_loop) {
+        held->Notify();
+        (void)release->WaitForNotificationWithTimeout(kTimeout);
+      }
+      conn->Close();  // on the loop thread: closes at once
+    });
+    if (hold_loop) {
+      ASSERT_TRUE(held->WaitForNotificationWithTimeout(kTimeout));
+    }
+
+    absl::BlockingCounter ready(kClosers);
+    absl::Notification go;
+    std::vector<std::thread> closers;
+    for (int i = 0; i < kClosers; ++i) {
+      closers.emplace_back([&] {
+        ready.DecrementCount();
+        go.WaitForNotification();
+        conn->Close();
+      });
+    }
+    ready.Wait();
+    go.Notify();
+    for (std::thread& t : closers) t.join();
+    release->Notify();
+    Barrier(loop);  // every close queued above has run
+
+    const ConnectionTracker::Record r = tracker().Get(conn->id());
+    EXPECT_EQ(r.closes, 1);
+    EXPECT_TRUE(r.close_reason.ok()) << r.close_reason;
+    EXPECT_TRUE(r.errors.empty());
+    ASSERT_TRUE(tracker().CheckNoViolations());
+    EXPECT_EQ(conn->state(), Connection::State::kClosed);
+    absl::Status after = conn->Send("x");
+    EXPECT_EQ(after.code(), absl::StatusCode::kFailedPrecondition) << after;
+    EXPECT_EQ(server().Find(conn->id()), nullptr);
+    EXPECT_TRUE(peer.WaitClosed().ok());
+  }
+  ASSERT_TRUE(tracker().WaitForSettled(kRounds));
+  EXPECT_EQ(tracker().closes(), static_cast<size_t>(kRounds));
+  EXPECT_TRUE(tracker().CheckBalanced());
 }
 
 TEST_F(ConnectionTest, CloseWithErrorReportsTheReasonOnce) {
@@ -887,21 +936,51 @@ TEST_F(ConnectionTest, CloseWithErrorReportsTheReasonOnce) {
   EXPECT_EQ(r.closes, 1);
 }
 
+// One OnData starts two closes: a send beyond the output cap queues an
+// error close (OverflowPolicy::kDisconnect never closes inline), then
+// Close() closes at once, and more Close/CloseWithError calls follow. The
+// queued close runs later in the same loop iteration and must find the
+// connection closed: one OnClosed, with Close()'s reason, and no OnError.
 TEST_F(ConnectionTest, CloseInsideOnDataRunsOnCloseOnce) {
-  ASSERT_TRUE(StartServer({.on_data = [](Connection& c, Buffer& in) {
-                (void)c.Send(in.view());
-                in.RetrieveAll();
-                c.Close();
-                c.Close();
-              }}).ok());
-  for (int i = 0; i < 20; ++i) {
+  constexpr int kPeers = 20;
+  constexpr size_t kCap = 64 << 10;
+  TcpServerOptions options;
+  options.connection.max_output_bytes = kCap;
+  ASSERT_TRUE(
+      StartServer(
+          {.on_data =
+               [](Connection& c, Buffer& in) {
+                 (void)c.Send(in.view());
+                 in.RetrieveAll();
+                 absl::Status over = c.Send(std::string(kCap, 'o'));
+                 EXPECT_EQ(over.code(), absl::StatusCode::kResourceExhausted)
+                     << over;
+                 c.Close();
+                 c.Close();
+                 c.CloseWithError(absl::InternalError("after Close"));
+                 absl::Status late = c.Send("late");
+                 EXPECT_EQ(late.code(), absl::StatusCode::kFailedPrecondition)
+                     << late;
+               }},
+          options)
+          .ok());
+  for (int i = 0; i < kPeers; ++i) {
+    SCOPED_TRACE(absl::StrCat("peer ", i));
     TestPeer peer;
     ConnectionPtr conn = ConnectPeer(&peer);
     ASSERT_NE(conn, nullptr);
     ASSERT_TRUE(peer.WriteAll("bye").ok());
     EXPECT_TRUE(peer.WaitClosed().ok());
+    // The settled marker is queued behind the overflow close, so once it
+    // ran, a second OnClosed would have run too.
+    ASSERT_TRUE(tracker().WaitForSettled(i + 1));
+    const ConnectionTracker::Record r = tracker().Get(conn->id());
+    EXPECT_EQ(r.closes, 1);
+    EXPECT_TRUE(r.errors.empty()) << r.errors.front();
+    EXPECT_TRUE(r.close_reason.ok()) << r.close_reason;
+    ASSERT_TRUE(tracker().CheckNoViolations());
   }
-  ASSERT_TRUE(tracker().WaitForSettled(20));
+  EXPECT_EQ(server().stats().closed_with_error, 0u);
   EXPECT_TRUE(tracker().CheckBalanced());
 }
 
@@ -916,20 +995,188 @@ TEST_F(ConnectionTest, AccessorsDescribeTheConnection) {
   EXPECT_FALSE(conn->name().empty());
   conn->set_name("alice");
   EXPECT_EQ(conn->name(), "alice");
-  struct Session {
-    int user;
-  };
-  EXPECT_EQ(conn->GetValue<Session>(), nullptr);
-  conn->SetValue(Session{42});
-  ASSERT_NE(conn->GetValue<Session>(), nullptr);
-  EXPECT_EQ(conn->GetValue<Session>()->user, 42);
   absl::StatusOr<std::string> echoed = peer.Exchange("12345", 5);
   ASSERT_TRUE(echoed.ok()) << echoed.status();
   Barrier(conn->loop());  // bytes_written is counted after the write
   EXPECT_EQ(conn->bytes_read(), 5u);
   EXPECT_EQ(conn->bytes_written(), 5u);
-  conn->EraseValue<Session>();
-  EXPECT_EQ(conn->GetValue<Session>(), nullptr);
+}
+
+// ---------------------------------------------------------------------------
+// The handler: per-connection state lives in it, exactly as long as the
+// connection
+
+// What happened to the handlers of a server, in order.
+class HandlerLog {
+ public:
+  struct Entry {
+    int handler;  // the handler's serial number, from 1
+    std::string event;
+    uint64_t bytes;  // the handler's state at that moment
+  };
+
+  void Add(int handler, std::string event, uint64_t bytes) {
+    absl::MutexLock lock(&mu_);
+    entries_.push_back({handler, std::move(event), bytes});
+  }
+  size_t Count(absl::string_view event) const {
+    absl::MutexLock lock(&mu_);
+    return CountLocked(event);
+  }
+  bool WaitFor(absl::string_view event, size_t n) const {
+    absl::MutexLock lock(&mu_);
+    auto cond = [this, event, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return CountLocked(event) >= n;
+    };
+    return mu_.AwaitWithTimeout(absl::Condition(&cond), kTimeout);
+  }
+  // "event:bytes" for one handler, in order.
+  std::vector<std::string> Of(int handler) const {
+    absl::MutexLock lock(&mu_);
+    std::vector<std::string> out;
+    for (const Entry& e : entries_) {
+      if (e.handler == handler)
+        out.push_back(absl::StrCat(e.event, ":", e.bytes));
+    }
+    return out;
+  }
+
+ private:
+  size_t CountLocked(absl::string_view event) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    size_t n = 0;
+    for (const Entry& e : entries_) n += e.event == event ? 1 : 0;
+    return n;
+  }
+
+  mutable absl::Mutex mu_;
+  std::vector<Entry> entries_ ABSL_GUARDED_BY(mu_);
+};
+
+// Echoes and counts its connection's bytes: per-connection state in the
+// handler, where the old typed connection values used to be.
+class SessionHandler : public ConnectionHandler {
+ public:
+  SessionHandler(HandlerLog* log, int serial) : log_(log), serial_(serial) {
+    log_->Add(serial_, "constructed", 0);
+  }
+  ~SessionHandler() override {
+    // Destroyed by ~Connection: no reference to the connection is left.
+    log_->Add(
+        serial_,
+        connection_.expired() ? "destroyed" : "destroyed before its connection",
+        bytes_.load());
+  }
+  bool OnConnected(Connection& c) override {
+    connection_ = c.weak_from_this();
+    log_->Add(serial_, "connected", bytes_.load());
+    return true;
+  }
+  void OnData(Connection& c, Buffer& in) override {
+    bytes_.fetch_add(in.readable_bytes());
+    (void)c.Send(in.view());
+    in.RetrieveAll();
+  }
+  void OnClosed(Connection& c, const absl::Status& reason) override {
+    EXPECT_TRUE(reason.ok()) << reason;
+    EXPECT_EQ(connection_.lock().get(), &c);
+    log_->Add(serial_, "closed", bytes_.load());
+  }
+
+  int serial() const { return serial_; }
+  // Any thread.
+  uint64_t bytes() const { return bytes_.load(); }
+
+ private:
+  HandlerLog* const log_;
+  const int serial_;
+  std::weak_ptr<Connection> connection_;  // loop thread only
+  std::atomic<uint64_t> bytes_{0};
+};
+
+TEST(ConnectionHandlerTest,
+     StateInTheHandlerLivesExactlyAsLongAsTheConnection) {
+  HandlerLog log;  // outlives every handler (declared first)
+  std::atomic<int> serial{0};
+  TcpServerOptions options;
+  options.io_threads = 2;
+  TcpServer server(options, [&log, &serial] {
+    return std::make_unique<SessionHandler>(&log, ++serial);
+  });
+  ASSERT_TRUE(server.Listen("127.0.0.1:0").ok());
+  ASSERT_TRUE(server.Start().ok());
+  absl::Cleanup stop = [&server] {
+    server.Stop(absl::ZeroDuration());
+    server.Join();
+  };
+
+  // Two connections, two handlers, two separate states, each kept across
+  // reads.
+  absl::StatusOr<TestPeer> a = TestPeer::Connect(server.listen_address());
+  ASSERT_TRUE(a.ok()) << a.status();
+  absl::StatusOr<TestPeer> b = TestPeer::Connect(server.listen_address());
+  ASSERT_TRUE(b.ok()) << b.status();
+  ASSERT_TRUE(a->Exchange("hello", 5).ok());
+  ASSERT_TRUE(b->Exchange("hi", 2).ok());
+  ASSERT_TRUE(a->Exchange(", world", 7).ok());
+  ASSERT_TRUE(log.WaitFor("connected", 2));
+  EXPECT_EQ(log.Count("constructed"), 2u) << "one handler per connection";
+
+  ConnectionPtr ca, cb;
+  server.ForEach([&](const ConnectionPtr& c) {
+    if (c->peer_address() == a->local_address()) ca = c;
+    if (c->peer_address() == b->local_address()) cb = c;
+  });
+  ASSERT_NE(ca, nullptr);
+  ASSERT_NE(cb, nullptr);
+  auto* ha = dynamic_cast<SessionHandler*>(&ca->handler());
+  auto* hb = dynamic_cast<SessionHandler*>(&cb->handler());
+  ASSERT_NE(ha, nullptr);
+  ASSERT_NE(hb, nullptr);
+  EXPECT_NE(ha, hb);
+  EXPECT_EQ(ha->bytes(), 12u);
+  EXPECT_EQ(hb->bytes(), 2u);
+  const int serial_a = ha->serial();
+  const int serial_b = hb->serial();
+
+  // a's peer closes: OnClosed runs, but the handler and its state stay as
+  // long as the connection object does (we hold it).
+  a->Close();
+  ASSERT_TRUE(log.WaitFor("closed", 1));
+  Barrier(ca->loop());  // the server's bookkeeping follows OnClosed there
+  EXPECT_EQ(ca->state(), Connection::State::kClosed);
+  EXPECT_EQ(server.Find(ca->id()), nullptr);
+  EXPECT_EQ(&ca->handler(), ha);
+  EXPECT_EQ(ha->bytes(), 12u);
+  EXPECT_EQ(log.Count("destroyed"), 0u);
+
+  // Letting go of the last reference destroys the connection and, with it,
+  // the handler: after OnClosed, never before.
+  std::weak_ptr<Connection> weak_a = ca;
+  ca.reset();
+  ha = nullptr;
+  ASSERT_TRUE(log.WaitFor("destroyed", 1));
+  EXPECT_TRUE(weak_a.expired());
+  EXPECT_EQ(log.Of(serial_a),
+            (std::vector<std::string>{"constructed:0", "connected:0",
+                                      "closed:12", "destroyed:12"}));
+  // The other connection and its handler are untouched.
+  EXPECT_TRUE(cb->connected());
+  EXPECT_EQ(hb->bytes(), 2u);
+  ASSERT_TRUE(b->Exchange("!", 1).ok());
+  EXPECT_EQ(hb->bytes(), 3u);
+
+  b->Close();
+  ASSERT_TRUE(log.WaitFor("closed", 2));
+  cb.reset();
+  hb = nullptr;
+  ASSERT_TRUE(log.WaitFor("destroyed", 2));
+  EXPECT_EQ(log.Of(serial_b),
+            (std::vector<std::string>{"constructed:0", "connected:0",
+                                      "closed:3", "destroyed:3"}));
+  std::move(stop).Invoke();
+  EXPECT_EQ(log.Count("constructed"), 2u);
+  EXPECT_EQ(log.Count("destroyed before its connection"), 0u);
 }
 
 }  // namespace

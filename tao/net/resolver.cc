@@ -123,17 +123,20 @@ absl::StatusOr<InetAddress> ResolveBlocking(const std::string& host,
 void ResolveRequest::Cancel() {
   absl::MutexLock lock(&mu_);
   loop_ = nullptr;
+  cancelled_->store(true, std::memory_order_release);
 }
 
 void ResolveRequest::Deliver(absl::StatusOr<InetAddress> result) {
   // Under mu_, so a Cancel() that returned has either stopped this or waited
-  // for the handover to the loop to finish.
+  // for the handover to the loop to finish (and then the answer sees the
+  // flag there).
   absl::MutexLock lock(&mu_);
   if (loop_ == nullptr) return;
-  loop_->QueueInLoop(
-      [done = std::move(done_), result = std::move(result)]() mutable {
-        done(std::move(result));
-      });
+  loop_->QueueInLoop([cancelled = cancelled_, done = std::move(done_),
+                      result = std::move(result)]() mutable {
+    if (cancelled->load(std::memory_order_acquire)) return;
+    done(std::move(result));
+  });
   loop_ = nullptr;
 }
 

@@ -4,7 +4,8 @@
 //       loop, "example.com", 443,
 //       [](absl::StatusOr<InetAddress> address) { ... });  // on `loop`
 //   ...
-//   pending->Cancel();  // the helper thread will not touch `loop` any more
+//   pending->Cancel();  // neither the helper thread nor the callback will
+//                       // touch `loop` any more
 //
 // getaddrinfo(3) blocks, so it runs on one helper thread shared by the
 // process (started on first use, never joined: it holds no resources but
@@ -20,6 +21,7 @@
 #ifndef TAO_NET_RESOLVER_H_
 #define TAO_NET_RESOLVER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -58,9 +60,10 @@ class ResolveRequest {
   ResolveRequest(const ResolveRequest&) = delete;
   ResolveRequest& operator=(const ResolveRequest&) = delete;
 
-  // After Cancel returns the helper thread no longer touches the loop. An
-  // answer it had already queued there still runs: the callback checks
-  // its owner's state. Idempotent.
+  // After Cancel returns the helper thread no longer touches the loop, and
+  // the callback does not run, not even for an answer already queued on
+  // the loop (unless it is running right now on the loop thread: Cancel
+  // from the loop thread itself is exact). Idempotent.
   void Cancel();
 
   // Helper thread: hands the answer to the loop unless cancelled.
@@ -70,6 +73,9 @@ class ResolveRequest {
   absl::Mutex mu_;
   EventLoop* loop_ ABSL_GUARDED_BY(mu_);  // null once cancelled or delivered
   Callback done_;                         // moved to the loop by Deliver
+  // Shared with the answer queued on the loop, which checks it there.
+  const std::shared_ptr<std::atomic<bool>> cancelled_ =
+      std::make_shared<std::atomic<bool>>(false);
 };
 
 std::shared_ptr<ResolveRequest> ResolveOnLoop(EventLoop* loop, std::string host,

@@ -76,12 +76,23 @@ TEST(ResolveOnLoopTest, AnswerArrivesOnTheLoopThread) {
 TEST(ResolveOnLoopTest, CancelledRequestNeverTouchesTheLoop) {
   absl::Notification ran;
   {
+    absl::Notification held, cancelled;  // outlive the loop's thread
     EventLoopThread thread;
     EventLoop* loop = thread.Start();
+    // The loop is held until the request is cancelled, so its callback
+    // cannot have run before: whether the answer arrives before the Cancel
+    // (it is queued and must then be dropped) or after (it must not be
+    // posted), it never runs.
+    loop->QueueInLoop([&] {
+      held.Notify();
+      (void)cancelled.WaitForNotificationWithTimeout(absl::Seconds(30));
+    });
+    ASSERT_TRUE(held.WaitForNotificationWithTimeout(absl::Seconds(30)));
     std::shared_ptr<ResolveRequest> request =
         ResolveOnLoop(loop, UnknownHost(), 1,
                       [&](absl::StatusOr<InetAddress>) { ran.Notify(); });
     request->Cancel();
+    cancelled.Notify();
   }  // the loop is gone; a late answer must not be posted to it
   // A later request is answered, so the cancelled one was processed first.
   EventLoopThread thread;
@@ -92,6 +103,65 @@ TEST(ResolveOnLoopTest, CancelledRequestNeverTouchesTheLoop) {
                     [&](absl::StatusOr<InetAddress>) { second.Notify(); });
   ASSERT_TRUE(second.WaitForNotificationWithTimeout(absl::Seconds(30)));
   EXPECT_FALSE(ran.HasBeenNotified());
+}
+
+// The handover itself, without the helper thread's timing.
+void RunQueued(EventLoop* loop) {
+  absl::Notification barrier;
+  loop->QueueInLoop([&barrier] { barrier.Notify(); });
+  ASSERT_TRUE(barrier.WaitForNotificationWithTimeout(absl::Seconds(30)));
+}
+
+TEST(ResolveRequestTest, DeliverAfterCancelDropsTheAnswer) {
+  EventLoopThread thread;
+  EventLoop* loop = thread.Start();
+  bool ran = false;  // loop thread only
+  auto request = std::make_shared<ResolveRequest>(
+      loop, [&ran](absl::StatusOr<InetAddress>) { ran = true; });
+  request->Cancel();
+  request->Deliver(InetAddress::Loopback(1));
+  request->Cancel();  // idempotent
+  RunQueued(loop);
+  EXPECT_FALSE(ran);
+}
+
+TEST(ResolveRequestTest, CancelDropsAnAnswerAlreadyQueuedOnTheLoop) {
+  EventLoopThread thread;
+  EventLoop* loop = thread.Start();
+  bool ran = false;  // loop thread only
+  auto request = std::make_shared<ResolveRequest>(
+      loop, [&ran](absl::StatusOr<InetAddress>) { ran = true; });
+  absl::Notification held, cancelled;
+  loop->QueueInLoop([&] {
+    held.Notify();
+    (void)cancelled.WaitForNotificationWithTimeout(absl::Seconds(30));
+  });
+  ASSERT_TRUE(held.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  request->Deliver(InetAddress::Loopback(1));  // queued behind the hold
+  request->Cancel();
+  cancelled.Notify();
+  RunQueued(loop);
+  EXPECT_FALSE(ran);
+}
+
+TEST(ResolveRequestTest, DeliveredAnswerRunsOnTheLoop) {
+  EventLoopThread thread;
+  EventLoop* loop = thread.Start();
+  absl::Notification done;
+  bool on_loop = false;
+  absl::StatusOr<InetAddress> answer;
+  auto request = std::make_shared<ResolveRequest>(
+      loop, [&](absl::StatusOr<InetAddress> result) {
+        on_loop = loop->IsInLoopThread();
+        answer = std::move(result);
+        done.Notify();
+      });
+  request->Deliver(InetAddress::Loopback(7));
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  request->Cancel();  // after the callback ran: harmless
+  EXPECT_TRUE(on_loop);
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(answer->port(), 7);
 }
 
 }  // namespace

@@ -133,6 +133,8 @@ void TcpClient::HandleConnected(Socket socket) {
     HandleFailedAttempt(transport.status());
     return;
   }
+  // Made before taking mu_: the user's factory may call back into us.
+  std::unique_ptr<ConnectionHandler> handler = factory_();
   ConnectionPtr connection;
   {
     absl::MutexLock lock(&mu_);
@@ -141,7 +143,8 @@ void TcpClient::HandleConnected(Socket socket) {
         loop(), next_id_.fetch_add(1, std::memory_order_relaxed),
         *std::move(transport), local.ok() ? *local : InetAddress(),
         peer.ok() ? *peer : connector_->address(), connection_options_,
-        factory_(), /*budget=*/nullptr, static_cast<ConnectionOwner*>(this));
+        std::move(handler), /*budget=*/nullptr,
+        static_cast<ConnectionOwner*>(this));
     connection_ = connection;
   }
   connection->Establish();
@@ -247,17 +250,29 @@ absl::Status TcpClient::Send(const absl::Cord& bytes) {
 
 absl::StatusOr<TimerId> TcpClient::Sched(absl::Duration interval,
                                          absl::AnyInvocable<void()> fn) {
-  if (loop() == nullptr) {
-    return absl::FailedPreconditionError("Sched needs a started client");
-  }
   if (interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("Sched needs a positive interval");
   }
-  return loop()->RunEvery(interval, std::move(fn));
+  absl::MutexLock lock(&mu_);
+  EventLoop* const loop = this->loop();
+  if (loop == nullptr || !connect_called_ || stopping_) {
+    return absl::FailedPreconditionError("Sched needs a started client");
+  }
+  // Remembered, so that Stop cancels it: on a shared pool the loop runs on.
+  const TimerId id = loop->RunEvery(interval, std::move(fn));
+  scheds_.insert(id.value);
+  return id;
 }
 
 void TcpClient::CancelSched(TimerId id) {
-  if (loop() != nullptr) loop()->Cancel(id);
+  EventLoop* loop;
+  {
+    absl::MutexLock lock(&mu_);
+    // Not ours: on a shared loop it may be another client's timer.
+    if (scheds_.erase(id.value) == 0) return;
+    loop = this->loop();
+  }
+  loop->Cancel(id);
 }
 
 void TcpClient::Stop() {
@@ -265,6 +280,7 @@ void TcpClient::Stop() {
   std::shared_ptr<ResolveRequest> resolving;
   std::shared_ptr<Connector> connector;
   ConnectionPtr current;
+  absl::flat_hash_set<uint64_t> scheds;
   {
     absl::MutexLock lock(&mu_);
     if (stopped_) return;
@@ -276,11 +292,14 @@ void TcpClient::Stop() {
     resolving = resolving_;
     connector = connector_;
     current = connection_;
+    scheds.swap(scheds_);
   }
   TAO_CHECK(!loop->IsInLoopThread())
       << "TcpClient::Stop from the client's own I/O loop";
   if (resolving != nullptr) resolving->Cancel();
   if (connector != nullptr) connector->Stop();
+  // Queued before the drain marker below, so no tick runs after Stop.
+  for (uint64_t id : scheds) loop->Cancel(TimerId{id});
   if (current != nullptr) {
     current->Shutdown();
     // The connection's linger timer bounds this wait.
@@ -295,7 +314,11 @@ void TcpClient::Stop() {
   absl::Notification drained;
   loop->QueueInLoop([&drained] { drained.Notify(); });
   drained.WaitForNotification();
-  if (own_loop_ != nullptr) own_loop_->Stop();
+  if (own_loop_ != nullptr) {
+    own_loop_->Stop();
+    // Gone with its thread: loop() must not hand out a dangling pointer.
+    loop_.store(nullptr, std::memory_order_release);
+  }
   absl::MutexLock lock(&mu_);
   stopped_ = true;
 }

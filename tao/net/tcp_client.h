@@ -33,6 +33,7 @@
 #include <string>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -96,13 +97,17 @@ class TcpClient final : private ConnectionOwner {
   // its loop any more, and joins its own loop thread. Idempotent.
   void Stop();
 
-  // The loop the client runs on (nullptr before Connect without a pool).
+  // The loop the client runs on (nullptr before Connect and after Stop
+  // without a pool).
   EventLoop* loop() const { return loop_.load(std::memory_order_acquire); }
 
-  // Runs `fn` every `interval` on the client's loop until Stop.
-  // FAILED_PRECONDITION before Connect().
+  // Runs `fn` every `interval` on the client's loop until Stop (which
+  // cancels it, also on a shared pool). FAILED_PRECONDITION before
+  // Connect() and after Stop().
   absl::StatusOr<TimerId> Sched(absl::Duration interval,
                                 absl::AnyInvocable<void()> fn);
+  // No-op for ids this client's Sched did not return (a shared loop runs
+  // other clients' timers too) and after Stop.
   void CancelSched(TimerId id);
 
   const TcpClientOptions& options() const { return options_; }
@@ -146,6 +151,8 @@ class TcpClient final : private ConnectionOwner {
   absl::Status gave_up_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  // Timers made by Sched and not cancelled; Stop cancels them.
+  absl::flat_hash_set<uint64_t> scheds_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace tao

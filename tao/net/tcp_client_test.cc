@@ -1,30 +1,40 @@
-// Loopback integration tests for tao::Client: connecting and echoing,
+// Loopback integration tests for tao::TcpClient: connecting and echoing,
 // refused connects, reconnection after a server restart, the give-up
-// policy, graceful Stop, and the client side of the connection callbacks.
-#include "tao/net/client.h"
+// policy, graceful Stop, the client side of the connection events, host
+// names, and many clients sharing one loop pool.
+#include "tao/net/tcp_client.h"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <cstddef>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "tao/net/buffer.h"
 #include "tao/net/connection.h"
+#include "tao/net/event_loop.h"
+#include "tao/net/event_loop_thread_pool.h"
 #include "tao/net/inet_address.h"
 #include "tao/net/options.h"
+#include "tao/net/resolver.h"
 #include "tao/net/socket.h"
 #include "tao/testing/loopback.h"
 
@@ -74,7 +84,7 @@ class ConnectFailures {
     absl::Status error;
     bool will_retry;
   };
-  Client::ConnectFailedCallback Callback() {
+  TcpClient::ConnectFailedCallback Callback() {
     return [this](const absl::Status& error, bool will_retry) {
       absl::MutexLock lock(&mu_);
       failures_.push_back({error, will_retry});
@@ -155,8 +165,8 @@ TEST_F(ClientTest, ConnectsAndEchoes) {
   server_ = std::make_unique<TestServer>();
   ASSERT_TRUE(server_->Start({.on_data = Echo()}).ok());
 
-  Client client;
-  testing::Install(client, tracker_, {.on_data = received_.Sink()});
+  TcpClient client(TcpClientOptions(),
+                   testing::Tracked(tracker_, {.on_data = received_.Sink()}));
   client.OnConnectFailed(failures_.Callback());
   ASSERT_TRUE(client.Connect(server_->address().ToString()).ok());
   ASSERT_TRUE(tracker_.WaitForConnects(1));
@@ -185,7 +195,7 @@ TEST_F(ClientTest, ConnectsAndEchoes) {
 }
 
 TEST_F(ClientTest, SendWithoutAConnectionIsUnavailable) {
-  Client client;
+  TcpClient client(TcpClientOptions(), testing::Tracked(tracker_, {}));
   absl::Status sent = client.Send("x");
   EXPECT_EQ(sent.code(), absl::StatusCode::kUnavailable) << sent;
   EXPECT_EQ(client.connection(), nullptr);
@@ -194,7 +204,7 @@ TEST_F(ClientTest, SendWithoutAConnectionIsUnavailable) {
 
 TEST_F(ClientTest, ConnectArgumentErrors) {
   StartEchoServer();
-  Client client;
+  TcpClient client(TcpClientOptions(), testing::Tracked(tracker_, {}));
   absl::Status bad = client.Connect("bogus");
   EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument) << bad;
   ASSERT_TRUE(client.Connect(server_->address().ToString()).ok());
@@ -206,8 +216,8 @@ TEST_F(ClientTest, ConnectArgumentErrors) {
 TEST_F(ClientTest, ConnectToAClosedPortReportsRefusedWithoutRetry) {
   const RefusingPort closed;
   ASSERT_NE(closed.port, 0);
-  Client client;  // reconnect disabled (the default)
-  testing::Install(client, tracker_, {});
+  // Reconnect disabled (the default).
+  TcpClient client(TcpClientOptions(), testing::Tracked(tracker_, {}));
   client.OnConnectFailed(failures_.Callback());
   ASSERT_TRUE(client.Connect(closed.address()).ok());
   ASSERT_TRUE(failures_.WaitFor(1));
@@ -223,13 +233,12 @@ TEST_F(ClientTest, ConnectToAClosedPortReportsRefusedWithoutRetry) {
 TEST_F(ClientTest, GivesUpAfterMaxAttempts) {
   const RefusingPort closed;
   ASSERT_NE(closed.port, 0);
-  ClientOptions options;
+  TcpClientOptions options;
   options.reconnect.enabled = true;
   options.reconnect.initial_backoff = absl::Milliseconds(10);
   options.reconnect.max_backoff = absl::Milliseconds(100);
   options.reconnect.max_attempts = 3;
-  Client client(options);
-  testing::Install(client, tracker_, {});
+  TcpClient client(options, testing::Tracked(tracker_, {}));
   client.OnConnectFailed(failures_.Callback());
   ASSERT_TRUE(client.Connect(closed.address()).ok());
   ASSERT_TRUE(failures_.WaitFor(3));
@@ -244,7 +253,7 @@ TEST_F(ClientTest, GivesUpAfterMaxAttempts) {
 }
 
 TEST_F(ClientTest, ReconnectsAfterTheServerRestarts) {
-  ClientOptions options;
+  TcpClientOptions options;
   options.reconnect.enabled = true;
   options.reconnect.initial_backoff = absl::Milliseconds(10);
   options.reconnect.max_backoff = absl::Milliseconds(100);
@@ -253,8 +262,8 @@ TEST_F(ClientTest, ReconnectsAfterTheServerRestarts) {
   ASSERT_TRUE(a->Start({.on_data = Echo()}).ok());
   const InetAddress address = a->address();
 
-  Client client(options);
-  testing::Install(client, tracker_, {.on_data = received_.Sink()});
+  TcpClient client(options,
+                   testing::Tracked(tracker_, {.on_data = received_.Sink()}));
   client.OnConnectFailed(failures_.Callback());
   ASSERT_TRUE(client.Connect(address.ToString()).ok());
   ASSERT_TRUE(tracker_.WaitForConnects(1));
@@ -296,8 +305,8 @@ TEST_F(ClientTest, ServerCloseRunsTheClientsOnCloseOnce) {
                                  c.Close();
                                }})
                   .ok());
-  Client client;
-  testing::Install(client, tracker_, {.on_data = received_.Sink()});
+  TcpClient client(TcpClientOptions(),
+                   testing::Tracked(tracker_, {.on_data = received_.Sink()}));
   ASSERT_TRUE(client.Connect(server_->address().ToString()).ok());
   ASSERT_TRUE(tracker_.WaitForConnects(1));
   ASSERT_TRUE(client.Send("close me").ok());
@@ -314,8 +323,7 @@ TEST_F(ClientTest, ServerCloseRunsTheClientsOnCloseOnce) {
 
 TEST_F(ClientTest, StopFlushesQueuedOutputBeforeClosing) {
   StartEchoServer();  // records what arrives instead of echoing
-  Client client;
-  testing::Install(client, tracker_, {});
+  TcpClient client(TcpClientOptions(), testing::Tracked(tracker_, {}));
   ASSERT_TRUE(client.Connect(server_->address().ToString()).ok());
   ASSERT_TRUE(tracker_.WaitForConnects(1));
   const size_t kBytes = kTsan ? (1 << 20) : (4 << 20);
@@ -336,9 +344,10 @@ TEST_F(ClientTest, StopFlushesQueuedOutputBeforeClosing) {
 
 TEST_F(ClientTest, OnConnectReturningFalseClosesAndRunsOnCloseOnce) {
   StartEchoServer();
-  Client client;
-  testing::Install(client, tracker_,
-                   {.on_connect = [](Connection&) { return false; }});
+  TcpClient client(TcpClientOptions(),
+                   testing::Tracked(tracker_, {.on_connect = [](Connection&) {
+                                      return false;
+                                    }}));
   ASSERT_TRUE(client.Connect(server_->address().ToString()).ok());
   ASSERT_TRUE(tracker_.WaitForSettled(1));
   EXPECT_EQ(tracker_.closes(), 1u);
@@ -354,8 +363,8 @@ TEST_F(ClientTest, EchoesOverAUnixDomainSocket) {
   const std::string address = testing::UnixSocketAddress("client.sock");
   absl::Status started = server_->Start({.on_data = Echo()}, address);
   ASSERT_TRUE(started.ok()) << started;
-  Client client;
-  testing::Install(client, tracker_, {.on_data = received_.Sink()});
+  TcpClient client(TcpClientOptions(),
+                   testing::Tracked(tracker_, {.on_data = received_.Sink()}));
   ASSERT_TRUE(client.Connect(address).ok());
   ASSERT_TRUE(tracker_.WaitForConnects(1));
   const std::string payload = RandomBytes(256 << 10, 13);
@@ -368,11 +377,10 @@ TEST_F(ClientTest, EchoesOverAUnixDomainSocket) {
 TEST_F(ClientTest, DestructorStopsTheClient) {
   StartEchoServer();
   {
-    Client client;
-    testing::Install(client, tracker_, {});
+    TcpClient client(TcpClientOptions(), testing::Tracked(tracker_, {}));
     ASSERT_TRUE(client.Connect(server_->address().ToString()).ok());
     ASSERT_TRUE(tracker_.WaitForConnects(1));
-  }  // ~Client: Stop()
+  }  // ~TcpClient: Stop()
   EXPECT_EQ(tracker_.closes(), 1u);
   ASSERT_TRUE(server_->tracker().WaitForSettled(1));
   EXPECT_EQ(server_->server().connection_count(), 0u);
@@ -385,13 +393,14 @@ TEST_F(ClientTest, ManyClientsAgainstOneServer) {
   // Connection ids are per client, so each client has its own tracker.
   std::vector<std::unique_ptr<ConnectionTracker>> trackers;
   std::vector<std::unique_ptr<Received>> received;
-  std::vector<std::unique_ptr<Client>> clients;
+  std::vector<std::unique_ptr<TcpClient>> clients;
   for (size_t i = 0; i < kClients; ++i) {
     trackers.push_back(std::make_unique<ConnectionTracker>());
     received.push_back(std::make_unique<Received>());
-    clients.push_back(std::make_unique<Client>());
-    testing::Install(*clients.back(), *trackers.back(),
-                     {.on_data = received.back()->Sink()});
+    clients.push_back(std::make_unique<TcpClient>(
+        TcpClientOptions(),
+        testing::Tracked(*trackers.back(),
+                         {.on_data = received.back()->Sink()})));
     ASSERT_TRUE(clients.back()->Connect(server_->address().ToString()).ok());
   }
   for (auto& tracker : trackers) ASSERT_TRUE(tracker->WaitForConnects(1));
@@ -404,7 +413,7 @@ TEST_F(ClientTest, ManyClientsAgainstOneServer) {
     ASSERT_TRUE(received[i]->WaitForSize(payloads[i].size()));
     EXPECT_TRUE(received[i]->data() == payloads[i]) << "client " << i;
   }
-  clients.clear();  // each ~Client stops
+  clients.clear();  // each ~TcpClient stops
   for (auto& tracker : trackers) {
     EXPECT_EQ(tracker->closes(), 1u);
     EXPECT_TRUE(tracker->CheckBalanced());
@@ -415,12 +424,11 @@ TEST_F(ClientTest, ManyClientsAgainstOneServer) {
 TEST_F(ClientTest, StopWhileRetryingEndsQuietly) {
   const RefusingPort closed;
   ASSERT_NE(closed.port, 0);
-  ClientOptions options;
+  TcpClientOptions options;
   options.reconnect.enabled = true;
   options.reconnect.initial_backoff = absl::Milliseconds(10);
   options.reconnect.max_backoff = absl::Milliseconds(20);
-  Client client(options);
-  testing::Install(client, tracker_, {});
+  TcpClient client(options, testing::Tracked(tracker_, {}));
   client.OnConnectFailed(failures_.Callback());
   ASSERT_TRUE(client.Connect(closed.address()).ok());
   ASSERT_TRUE(failures_.WaitFor(3));
@@ -458,10 +466,9 @@ TEST_F(ClientTest, ConnectTimeoutReportsDeadlineExceeded) {
     GTEST_SKIP() << "this kernel completed a connect to a full "
                     "accept queue";
 
-  ClientOptions options;
+  TcpClientOptions options;
   options.connect_timeout = absl::Milliseconds(200);
-  Client client(options);
-  testing::Install(client, tracker_, {});
+  TcpClient client(options, testing::Tracked(tracker_, {}));
   client.OnConnectFailed(failures_.Callback());
   ASSERT_TRUE(client.Connect(address->ToString()).ok());
   ASSERT_TRUE(failures_.WaitFor(1));
@@ -485,12 +492,11 @@ TEST_F(ClientTest, ReconnectsAfterTheServerClosesTheConnection) {
                                  c.Close();
                                }})
                   .ok());
-  ClientOptions options;
+  TcpClientOptions options;
   options.reconnect.enabled = true;
   options.reconnect.initial_backoff = absl::Milliseconds(5);
   options.reconnect.max_backoff = absl::Milliseconds(20);
-  Client client(options);
-  testing::Install(client, tracker_, {});
+  TcpClient client(options, testing::Tracked(tracker_, {}));
   ASSERT_TRUE(client.Connect(server_->address().ToString()).ok());
   for (size_t round = 1; round <= 5; ++round) {
     ASSERT_TRUE(tracker_.WaitForConnects(round)) << "round " << round;
@@ -514,10 +520,9 @@ TEST_F(ClientTest, StopIsBoundedByLingerWhenThePeerNeverCloses) {
   absl::StatusOr<InetAddress> address = listener->LocalAddress();
   ASSERT_TRUE(address.ok()) << address.status();
 
-  ClientOptions options;
+  TcpClientOptions options;
   options.connection.linger = absl::Milliseconds(100);
-  Client client(options);
-  testing::Install(client, tracker_, {});
+  TcpClient client(options, testing::Tracked(tracker_, {}));
   ASSERT_TRUE(client.Connect(address->ToString()).ok());
   ASSERT_TRUE(tracker_.WaitForConnects(1));
   const absl::Time start = absl::Now();
@@ -528,8 +533,7 @@ TEST_F(ClientTest, StopIsBoundedByLingerWhenThePeerNeverCloses) {
 }
 
 TEST_F(ClientTest, ConnectToAMissingUnixSocketFails) {
-  Client client;
-  testing::Install(client, tracker_, {});
+  TcpClient client(TcpClientOptions(), testing::Tracked(tracker_, {}));
   client.OnConnectFailed(failures_.Callback());
   ASSERT_TRUE(client.Connect(testing::UnixSocketAddress("missing.sock")).ok());
   ASSERT_TRUE(failures_.WaitFor(1));
@@ -539,6 +543,323 @@ TEST_F(ClientTest, ConnectToAMissingUnixSocketFails) {
   EXPECT_FALSE(all[0].error.ok());
   EXPECT_FALSE(all[0].will_retry);
   EXPECT_EQ(tracker_.connects(), 0u);
+}
+
+// ---------------------------------------------------------------------------
+// Host names
+
+TEST_F(ClientTest, ConnectsToLocalhostByName) {
+  server_ = std::make_unique<TestServer>();
+  ASSERT_TRUE(server_->Start({.on_data = Echo()}, "127.0.0.1:0").ok());
+  TcpClient client(TcpClientOptions(),
+                   testing::Tracked(tracker_, {.on_data = received_.Sink()}));
+  client.OnConnectFailed(failures_.Callback());
+  ASSERT_TRUE(
+      client.Connect(absl::StrCat("localhost:", server_->address().port()))
+          .ok());
+  absl::Status connected = client.WaitConnected(kTimeout);
+  ASSERT_TRUE(connected.ok()) << connected;
+  ConnectionPtr conn = client.connection();
+  ASSERT_NE(conn, nullptr);
+  EXPECT_EQ(conn->peer_address(), server_->address());
+  ASSERT_TRUE(client.Send("ping").ok());
+  ASSERT_TRUE(received_.WaitForSize(4));
+  EXPECT_EQ(received_.data(), "ping");
+  client.Stop();
+  EXPECT_TRUE(failures_.all().empty());
+  EXPECT_EQ(tracker_.closes(), 1u);
+}
+
+// A name other than "localhost" that /etc/hosts maps to 127.0.0.1 only, when
+// the hosts file is consulted first: looking it up sends no packet. Empty
+// when this machine has none.
+std::string LoopbackNameFromTheHostsFile() {
+  std::ifstream nsswitch("/etc/nsswitch.conf");
+  bool files_first = false;
+  for (std::string line; std::getline(nsswitch, line);) {
+    std::vector<std::string> words =
+        absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+    if (words.size() >= 2 && words[0] == "hosts:") {
+      files_first = words[1] == "files";
+    }
+  }
+  if (!files_first) return "";
+  std::ifstream hosts("/etc/hosts");
+  absl::flat_hash_map<std::string, std::set<std::string>> addresses;
+  std::vector<std::string> names;  // in file order
+  for (std::string line; std::getline(hosts, line);) {
+    line = line.substr(0, line.find('#'));
+    std::vector<std::string> words =
+        absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+    for (size_t i = 1; i < words.size(); ++i) {
+      const std::string name = absl::AsciiStrToLower(words[i]);
+      if (addresses[name].empty()) names.push_back(name);
+      addresses[name].insert(words[0]);
+    }
+  }
+  for (const std::string& name : names) {
+    if (addresses[name] == std::set<std::string>{"127.0.0.1"} &&
+        ParseHostName(absl::StrCat(name, ":1")).has_value()) {
+      return name;
+    }
+  }
+  return "";
+}
+
+// The resolver path end to end: the name is looked up on the resolver's
+// helper thread and the answer connects on the client's loop.
+TEST_F(ClientTest, ConnectsByAHostNameFromTheHostsFile) {
+  const std::string name = LoopbackNameFromTheHostsFile();
+  if (name.empty()) {
+    GTEST_SKIP() << "no loopback-only name besides localhost in /etc/hosts";
+  }
+  server_ = std::make_unique<TestServer>();
+  ASSERT_TRUE(server_->Start({.on_data = Echo()}, "127.0.0.1:0").ok());
+  TcpClient client(TcpClientOptions(),
+                   testing::Tracked(tracker_, {.on_data = received_.Sink()}));
+  client.OnConnectFailed(failures_.Callback());
+  ASSERT_TRUE(
+      client.Connect(absl::StrCat(name, ":", server_->address().port())).ok());
+  absl::Status connected = client.WaitConnected(kTimeout);
+  ASSERT_TRUE(connected.ok()) << name << ": " << connected;
+  EXPECT_EQ(client.connection()->peer_address(), server_->address());
+  ASSERT_TRUE(client.Send("by name").ok());
+  ASSERT_TRUE(received_.WaitForSize(7));
+  EXPECT_EQ(received_.data(), "by name");
+  client.Stop();
+  EXPECT_TRUE(failures_.all().empty());
+}
+
+// A host name no resolver can know, refused before any query is sent: a DNS
+// label is at most 63 bytes, so glibc cannot even encode the question (tests
+// must not send packets anywhere but loopback).
+std::string UnknownHost() { return std::string(70, 'x') + ".invalid"; }
+
+TEST_F(ClientTest, UnknownHostFailsWithNotFoundNamingIt) {
+  const std::string host = UnknownHost();
+  TcpClient client(TcpClientOptions(), testing::Tracked(tracker_, {}));
+  client.OnConnectFailed(failures_.Callback());
+  ASSERT_TRUE(client.Connect(absl::StrCat(host, ":80")).ok());
+  absl::Status connected = client.WaitConnected(kTimeout);
+  EXPECT_EQ(connected.code(), absl::StatusCode::kNotFound) << connected;
+  EXPECT_TRUE(absl::StrContains(connected.message(), host)) << connected;
+  ASSERT_TRUE(failures_.WaitFor(1));
+  client.Stop();
+  const std::vector<ConnectFailures::Failure> all = failures_.all();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].error.code(), absl::StatusCode::kNotFound) << all[0].error;
+  EXPECT_TRUE(absl::StrContains(all[0].error.message(), host)) << all[0].error;
+  EXPECT_FALSE(all[0].will_retry);
+  EXPECT_EQ(tracker_.connects(), 0u);
+  EXPECT_EQ(client.connection(), nullptr);
+}
+
+// ---------------------------------------------------------------------------
+// Shared loop pools
+
+// Threads of this process.
+size_t ProcessThreads() {
+  size_t n = 0;
+  std::error_code error;
+  for (std::filesystem::directory_iterator it("/proc/self/task", error), end;
+       !error && it != end; it.increment(error)) {
+    ++n;
+  }
+  EXPECT_FALSE(error) << error.message();
+  return n;
+}
+
+TEST_F(ClientTest, AThousandClientsOnTwoLoopsUseTwoThreads) {
+  constexpr size_t kClients = 1000;
+  // Threads besides the pool's two that may come and go meanwhile.
+  constexpr size_t kFewThreads = 2;
+  // Both ends of every connection are in this process.
+  absl::Status fds = testing::EnsureFdLimit(4096);
+  ASSERT_TRUE(fds.ok()) << fds;
+  TcpServerOptions server_options;
+  server_options.io_threads = 2;
+  server_ = std::make_unique<TestServer>(server_options);
+  ASSERT_TRUE(server_->Start({.on_data = Echo()}).ok());
+  const std::string address = server_->address().ToString();
+
+  const size_t threads_before = ProcessThreads();
+  EventLoopThreadPool loops(2);
+  loops.Start();
+  // Connection ids are per client, so each client has its own tracker.
+  // Declared before the clients, which are destroyed first.
+  std::vector<std::unique_ptr<ConnectionTracker>> trackers;
+  std::vector<std::unique_ptr<Received>> received;
+  std::vector<std::unique_ptr<TcpClient>> clients;
+  for (size_t i = 0; i < kClients; ++i) {
+    trackers.push_back(std::make_unique<ConnectionTracker>());
+    received.push_back(std::make_unique<Received>());
+    clients.push_back(std::make_unique<TcpClient>(
+        TcpClientOptions(),
+        testing::Tracked(*trackers.back(),
+                         {.on_data = received.back()->Sink()}),
+        &loops));
+    ASSERT_TRUE(clients.back()->Connect(address).ok()) << "client " << i;
+  }
+  for (size_t i = 0; i < kClients; ++i) {
+    absl::Status connected = clients[i]->WaitConnected(kTimeout);
+    ASSERT_TRUE(connected.ok()) << "client " << i << ": " << connected;
+  }
+  for (size_t i = 0; i < kClients; ++i) {
+    ASSERT_TRUE(clients[i]->Send(absl::StrCat("client ", i)).ok());
+  }
+  for (size_t i = 0; i < kClients; ++i) {
+    const std::string want = absl::StrCat("client ", i);
+    ASSERT_TRUE(received[i]->WaitForSize(want.size())) << "client " << i;
+    EXPECT_EQ(received[i]->data(), want);
+  }
+  ASSERT_TRUE(server_->tracker().WaitForConnects(kClients));
+  EXPECT_EQ(server_->server().connection_count(), kClients);
+
+  // All of them connected and echoing, on the pool's two threads.
+  const size_t threads_during = ProcessThreads();
+  RecordProperty("threads_before", static_cast<int>(threads_before));
+  RecordProperty("threads_with_clients", static_cast<int>(threads_during));
+  EXPECT_LE(threads_during, threads_before + 2 + kFewThreads)
+      << threads_before << " threads before the pool, " << threads_during
+      << " with " << kClients << " connected clients";
+  size_t on_loop[2] = {0, 0};
+  for (const std::unique_ptr<TcpClient>& client : clients) {
+    ASSERT_TRUE(client->loop() == loops.loop(0) ||
+                client->loop() == loops.loop(1));
+    ++on_loop[client->loop() == loops.loop(0) ? 0 : 1];
+    ASSERT_NE(client->connection(), nullptr);
+    EXPECT_EQ(client->connection()->loop(), client->loop());
+  }
+  EXPECT_EQ(on_loop[0], kClients / 2);  // handed out round-robin
+  EXPECT_EQ(on_loop[1], kClients / 2);
+
+  clients.clear();  // each ~TcpClient stops; the pool runs on
+  for (const std::unique_ptr<ConnectionTracker>& tracker : trackers) {
+    EXPECT_EQ(tracker->closes(), 1u);
+    EXPECT_TRUE(tracker->CheckBalanced());
+  }
+  ASSERT_TRUE(server_->tracker().WaitForSettled(kClients));
+  loops.Stop();
+}
+
+TEST_F(ClientTest, ClientsSharingAPoolStopIndependently) {
+  StartEchoServer();
+  EventLoopThreadPool loops(2);
+  loops.Start();
+  ConnectionTracker trackers[4];
+  Received received[4];
+  std::unique_ptr<TcpClient> clients[4];
+  for (int i = 0; i < 3; ++i) {
+    clients[i] = std::make_unique<TcpClient>(
+        TcpClientOptions(),
+        testing::Tracked(trackers[i], {.on_data = received[i].Sink()}), &loops);
+    ASSERT_TRUE(clients[i]->Connect(server_->address().ToString()).ok());
+    ASSERT_TRUE(clients[i]->WaitConnected(kTimeout).ok()) << i;
+  }
+  // Round-robin: neighbours run on different loops.
+  EXPECT_NE(clients[0]->loop(), clients[1]->loop());
+  EXPECT_EQ(clients[0]->loop(), clients[2]->loop());
+
+  // Stopping one client neither stops its loop nor touches the others.
+  EventLoop* const shared = clients[0]->loop();
+  clients[0]->Stop();
+  EXPECT_EQ(trackers[0].closes(), 1u);
+  EXPECT_EQ(clients[0]->connection(), nullptr);
+  EXPECT_EQ(clients[0]->loop(), shared);  // the pool's loop stays valid
+  for (int i = 1; i < 3; ++i) {
+    EXPECT_TRUE(clients[i]->connection()->connected()) << i;
+    EXPECT_EQ(trackers[i].closes(), 0u) << i;
+  }
+  // A new client on the same pool works.
+  clients[3] = std::make_unique<TcpClient>(
+      TcpClientOptions(),
+      testing::Tracked(trackers[3], {.on_data = received[3].Sink()}), &loops);
+  ASSERT_TRUE(clients[3]->Connect(server_->address().ToString()).ok());
+  ASSERT_TRUE(clients[3]->WaitConnected(kTimeout).ok());
+  EXPECT_EQ(clients[3]->loop(), clients[1]->loop());
+  size_t echoed = server_received_.data().size();
+  for (int i = 1; i < 4; ++i) {
+    const std::string message = absl::StrCat("still here ", i);
+    ASSERT_TRUE(clients[i]->Send(message).ok()) << i;
+    echoed += message.size();
+  }
+  ASSERT_TRUE(server_received_.WaitForSize(echoed));
+  for (auto& client : clients) client.reset();
+  for (ConnectionTracker& tracker : trackers) {
+    EXPECT_EQ(tracker.closes(), 1u);
+    EXPECT_TRUE(tracker.CheckBalanced());
+  }
+  ASSERT_TRUE(server_->tracker().WaitForSettled(4));
+  loops.Stop();
+}
+
+// Counts the ticks of a Sched timer.
+class Ticks {
+ public:
+  absl::AnyInvocable<void()> Callback() {
+    return [this] {
+      absl::MutexLock lock(&mu_);
+      ++n_;
+    };
+  }
+  int count() const {
+    absl::MutexLock lock(&mu_);
+    return n_;
+  }
+  bool WaitFor(int n) const {
+    absl::MutexLock lock(&mu_);
+    auto cond = [this, n]()
+                    ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return n_ >= n; };
+    return mu_.AwaitWithTimeout(absl::Condition(&cond), kTimeout);
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  int n_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// On a shared loop, a client's timers are its own: another client cannot
+// cancel them, and Stop cancels them although the loop runs on.
+TEST_F(ClientTest, SchedTimersBelongToTheirClientOnASharedLoop) {
+  StartEchoServer();
+  EventLoopThreadPool loops(1);
+  loops.Start();
+  Ticks ticks_a, ticks_b;  // outlive the clients
+  TcpClient a(TcpClientOptions(), testing::Tracked(tracker_, {}), &loops);
+  ConnectionTracker tracker_b;
+  TcpClient b(TcpClientOptions(), testing::Tracked(tracker_b, {}), &loops);
+  absl::StatusOr<TimerId> early = a.Sched(absl::Milliseconds(1), [] {});
+  EXPECT_EQ(early.status().code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(a.Connect(server_->address().ToString()).ok());
+  ASSERT_TRUE(b.Connect(server_->address().ToString()).ok());
+  absl::StatusOr<TimerId> timer_a =
+      a.Sched(absl::Milliseconds(1), ticks_a.Callback());
+  ASSERT_TRUE(timer_a.ok()) << timer_a.status();
+  absl::StatusOr<TimerId> timer_b =
+      b.Sched(absl::Milliseconds(1), ticks_b.Callback());
+  ASSERT_TRUE(timer_b.ok()) << timer_b.status();
+  EXPECT_EQ(a.Sched(absl::ZeroDuration(), [] {}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+
+  a.CancelSched(*timer_b);  // not a's: a no-op
+  ASSERT_TRUE(ticks_a.WaitFor(3));
+  const int b_before = ticks_b.count();
+  ASSERT_TRUE(ticks_b.WaitFor(b_before + 3)) << "a cancelled b's timer";
+
+  a.Stop();
+  const int a_stopped = ticks_a.count();
+  // b's timer (same loop, same interval) ticks on; a's does not.
+  const int b_now = ticks_b.count();
+  ASSERT_TRUE(ticks_b.WaitFor(b_now + 5));
+  EXPECT_EQ(ticks_a.count(), a_stopped) << "a's timer outlived Stop";
+  EXPECT_EQ(a.Sched(absl::Milliseconds(1), [] {}).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  a.CancelSched(*timer_a);  // after Stop: a no-op
+
+  b.CancelSched(*timer_b);
+  b.Stop();
+  EXPECT_TRUE(tracker_b.CheckBalanced());
+  loops.Stop();
 }
 
 }  // namespace

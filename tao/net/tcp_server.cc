@@ -122,6 +122,8 @@ void TcpServer::HandleNewConnection(EventLoop* accept_loop, Socket socket,
     return;
   }
   const std::string ip = is_ip ? peer.host() : std::string();
+  // Made before taking mu_: the user's factory may call back into us.
+  std::unique_ptr<ConnectionHandler> handler = factory_();
   ConnectionPtr connection;
   {
     absl::MutexLock lock(&mu_);
@@ -151,7 +153,7 @@ void TcpServer::HandleNewConnection(EventLoop* accept_loop, Socket socket,
     const uint64_t id = next_id_.fetch_add(1, std::memory_order_relaxed);
     connection = std::make_shared<Connection>(
         loop, id, *std::move(transport), local.ok() ? *local : listen_address_,
-        peer, connection_options_, factory_(), budget_,
+        peer, connection_options_, std::move(handler), budget_,
         static_cast<ConnectionOwner*>(this));
     connections_.Insert(id, connection);
     // Queued (never run inline: Establish may close, which takes mu_) under

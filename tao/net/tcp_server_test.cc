@@ -1,8 +1,9 @@
-// Loopback integration tests for tao::Server: echo of random byte streams
-// over many connections, admission limits, graceful Stop, Broadcast/Unicast,
-// Listen errors, IPv6 and Unix-domain listeners. Every server listens on
-// port 0 and every wait has a timeout (tao/testing/loopback.h).
-#include "tao/net/server.h"
+// Loopback integration tests for tao::TcpServer: echo of random byte streams
+// over many connections, admission limits, graceful Stop, Broadcast/Unicast/
+// Find/ForEach, per-connection handler state, Listen and Start errors, IPv6
+// and Unix-domain listeners. Every server listens on port 0 and every wait
+// has a timeout (tao/testing/loopback.h).
+#include "tao/net/tcp_server.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -33,6 +34,7 @@
 #include "gtest/gtest.h"
 #include "tao/net/buffer.h"
 #include "tao/net/connection.h"
+#include "tao/net/connection_handler.h"
 #include "tao/net/inet_address.h"
 #include "tao/net/options.h"
 #include "tao/net/socket.h"
@@ -49,6 +51,52 @@ using ::tao::testing::kTsan;
 using ::tao::testing::RandomBytes;
 using ::tao::testing::TestPeer;
 using ::tao::testing::TestServer;
+
+// Handlers that discard their input, for servers whose traffic does not
+// matter.
+class DiscardHandler : public ConnectionHandler {
+ public:
+  void OnData(Connection&, Buffer& in) override { in.RetrieveAll(); }
+};
+ConnectionHandlerFactory Discarding() {
+  return [] { return std::make_unique<DiscardHandler>(); };
+}
+
+// Forwards every event to `inner` (a Tracked() handler), so that a test's
+// handler can keep per-connection state and still be tracked.
+class ForwardingHandler : public ConnectionHandler {
+ public:
+  explicit ForwardingHandler(std::unique_ptr<ConnectionHandler> inner)
+      : inner_(std::move(inner)) {}
+  bool OnConnected(Connection& c) override { return inner_->OnConnected(c); }
+  void OnData(Connection& c, Buffer& in) override { inner_->OnData(c, in); }
+  void OnWriteDrained(Connection& c) override { inner_->OnWriteDrained(c); }
+  void OnHighWater(Connection& c, size_t queued) override {
+    inner_->OnHighWater(c, queued);
+  }
+  void OnLowWater(Connection& c, size_t queued) override {
+    inner_->OnLowWater(c, queued);
+  }
+  void OnError(Connection& c, const absl::Status& error) override {
+    inner_->OnError(c, error);
+  }
+  void OnClosed(Connection& c, const absl::Status& reason) override {
+    inner_->OnClosed(c, reason);
+  }
+
+ private:
+  const std::unique_ptr<ConnectionHandler> inner_;
+};
+
+// A factory of `Handler(tracked handler, args...)`, Handler a
+// ForwardingHandler.
+template <typename Handler, typename... Args>
+ConnectionHandlerFactory TrackedAs(ConnectionTracker& tracker, Args... args) {
+  ConnectionHandlerFactory tracked = testing::Tracked(tracker, {});
+  return [tracked, args...]() -> std::unique_ptr<ConnectionHandler> {
+    return std::make_unique<Handler>(tracked(), args...);
+  };
+}
 
 // Connects `n` peers to `to`, failing the test on the first error.
 std::vector<TestPeer> ConnectPeers(const InetAddress& to, size_t n) {
@@ -68,7 +116,7 @@ std::vector<TestPeer> ConnectPeers(const InetAddress& to, size_t n) {
 class ServerTest : public ::testing::Test {
  protected:
   absl::Status StartServer(Callbacks callbacks,
-                           ServerOptions options = ServerOptions(),
+                           TcpServerOptions options = TcpServerOptions(),
                            absl::string_view address = "127.0.0.1:0") {
     server_ = std::make_unique<TestServer>(std::move(options));
     return server_->Start(std::move(callbacks), address);
@@ -81,7 +129,7 @@ class ServerTest : public ::testing::Test {
     EXPECT_EQ(server_->server().connection_count(), 0u);
   }
 
-  Server& server() { return server_->server(); }
+  TcpServer& server() { return server_->server(); }
   ConnectionTracker& tracker() { return server_->tracker(); }
 
   std::unique_ptr<TestServer> server_;
@@ -155,27 +203,27 @@ INSTANTIATE_TEST_SUITE_P(
 // Listen / Start errors
 
 TEST(ServerListenTest, BogusAddressIsInvalidArgument) {
-  Server server;
+  TcpServer server(TcpServerOptions(), Discarding());
   absl::Status listening = server.Listen("bogus");
   EXPECT_EQ(listening.code(), absl::StatusCode::kInvalidArgument) << listening;
   EXPECT_FALSE(listening.message().empty());
 }
 
 TEST(ServerListenTest, ListenTwiceIsFailedPrecondition) {
-  Server server;
+  TcpServer server(TcpServerOptions(), Discarding());
   ASSERT_TRUE(server.Listen("127.0.0.1:0").ok());
   absl::Status again = server.Listen("127.0.0.1:0");
   EXPECT_EQ(again.code(), absl::StatusCode::kFailedPrecondition) << again;
 }
 
 TEST(ServerListenTest, StartWithoutListenIsFailedPrecondition) {
-  Server server;
+  TcpServer server(TcpServerOptions(), Discarding());
   absl::Status started = server.Start();
   EXPECT_EQ(started.code(), absl::StatusCode::kFailedPrecondition) << started;
 }
 
 TEST(ServerListenTest, StartTwiceIsFailedPrecondition) {
-  Server server;
+  TcpServer server(TcpServerOptions(), Discarding());
   ASSERT_TRUE(server.Listen("127.0.0.1:0").ok());
   ASSERT_TRUE(server.Start().ok());
   absl::Status again = server.Start();
@@ -185,25 +233,68 @@ TEST(ServerListenTest, StartTwiceIsFailedPrecondition) {
 }
 
 TEST(ServerListenTest, ListenReportsTheChosenPort) {
-  Server server;
+  TcpServer server(TcpServerOptions(), Discarding());
   ASSERT_TRUE(server.Listen("127.0.0.1:0").ok());
   EXPECT_EQ(server.listen_address().family(), AF_INET);
   EXPECT_EQ(server.listen_address().host(), "127.0.0.1");
   EXPECT_NE(server.listen_address().port(), 0);
 }
 
+// io_threads follows tao/base/thread_count.h: the default is one loop per
+// core; 0 (no loop at all) and anything below kOneThreadPerCore are refused.
+TEST(ServerListenTest, IoThreadsDefaultsToOnePerCore) {
+  EXPECT_EQ(TcpServerOptions().io_threads, kOneThreadPerCore);
+  ConnectionTracker tracker;
+  TcpServer server(TcpServerOptions(),
+                   testing::Tracked(tracker, {.on_data = Echo()}));
+  ASSERT_TRUE(server.Listen("127.0.0.1:0").ok());
+  ASSERT_TRUE(server.Start().ok());
+  absl::StatusOr<TestPeer> peer = TestPeer::Connect(server.listen_address());
+  ASSERT_TRUE(peer.ok()) << peer.status();
+  absl::StatusOr<std::string> echoed = peer->Exchange("cores", 5);
+  ASSERT_TRUE(echoed.ok()) << echoed.status();
+  EXPECT_EQ(*echoed, "cores");
+  peer->Close();
+  server.Stop();
+  server.Join();
+  EXPECT_TRUE(tracker.CheckBalanced());
+}
+
+TEST(ServerListenTest, BadIoThreadsIsInvalidArgument) {
+  for (const int bad : {0, -2, -100}) {
+    SCOPED_TRACE(absl::StrCat("io_threads = ", bad));
+    TcpServerOptions options;
+    options.io_threads = bad;
+    TcpServer server(options, Discarding());
+    ASSERT_TRUE(server.Listen("127.0.0.1:0").ok());
+    absl::Status started = server.Start();
+    EXPECT_EQ(started.code(), absl::StatusCode::kInvalidArgument) << started;
+    EXPECT_TRUE(absl::StrContains(started.message(), "io_threads")) << started;
+    // Nothing was started: stopping and destroying are no-ops.
+    server.Stop();
+    server.Join();
+
+    // With reuse_port the listeners are made per loop, so Listen refuses.
+    options.reuse_port = true;
+    TcpServer per_loop(options, Discarding());
+    absl::Status listening = per_loop.Listen("127.0.0.1:0");
+    EXPECT_EQ(listening.code(), absl::StatusCode::kInvalidArgument)
+        << listening;
+  }
+}
+
 TEST(ServerListenTest, DestructorStopsARunningServer) {
   ConnectionTracker tracker;
   absl::StatusOr<TestPeer> peer;
   {
-    Server server;
-    testing::Install(server, tracker, {.on_data = Echo()});
+    TcpServer server(TcpServerOptions(),
+                     testing::Tracked(tracker, {.on_data = Echo()}));
     ASSERT_TRUE(server.Listen("127.0.0.1:0").ok());
     ASSERT_TRUE(server.Start().ok());
     peer = TestPeer::Connect(server.listen_address());
     ASSERT_TRUE(peer.ok()) << peer.status();
     ASSERT_TRUE(tracker.WaitForConnects(1));
-  }  // ~Server: Stop(no grace) + Join
+  }  // ~TcpServer: Stop(no grace) + Join
   EXPECT_EQ(tracker.closes(), 1u);
   EXPECT_TRUE(tracker.CheckBalanced());
   EXPECT_TRUE(peer->WaitClosed().ok());
@@ -258,7 +349,7 @@ TEST_F(ServerTest, EchoesOverUnixDomainSocket) {
 // Admission: max_connections, max_connections_per_ip, OnConnect refusal
 
 TEST_F(ServerTest, MaxConnectionsRefusesBeyondTheLimit) {
-  ServerOptions options;
+  TcpServerOptions options;
   options.max_connections = 2;
   ASSERT_TRUE(StartServer({.on_data = Echo()}, options).ok());
 
@@ -293,14 +384,14 @@ TEST_F(ServerTest, MaxConnectionsRefusesBeyondTheLimit) {
   echoed = p4->Exchange("admitted", 8);
   ASSERT_TRUE(echoed.ok()) << echoed.status();
   EXPECT_EQ(*echoed, "admitted");
-  const ServerStats stats = server().stats();
+  const TcpServerStats stats = server().stats();
   EXPECT_EQ(stats.refused_max_connections, 1u);
   EXPECT_EQ(stats.accepted, 3u);
   EXPECT_EQ(stats.connections, 2u);
 }
 
 TEST_F(ServerTest, MaxConnectionsPerIpRefusesBeyondTheLimit) {
-  ServerOptions options;
+  TcpServerOptions options;
   options.max_connections_per_ip = 2;
   ASSERT_TRUE(StartServer({.on_data = Echo()}, options).ok());
 
@@ -464,38 +555,49 @@ void StreamUntilEof(TestPeer& peer, absl::BlockingCounter& flowing,
   peer.Close();
 }
 
-TEST_F(ServerTest, StopWhileEchoTrafficFlowsLosesNoAcceptedBytes) {
-  constexpr size_t kPeers = 4;
-  // Bytes each connection's Send accepted, reported at OnClose by peer.
+// Echoes, counting in its handler the bytes each Send accepted; reports the
+// count with the peer's address at OnClosed.
+class CountingEchoHandler : public ForwardingHandler {
+ public:
   struct Echoed {
-    uint64_t bytes = 0;
+    absl::Mutex mu;
+    std::vector<std::pair<InetAddress, uint64_t>> at_close ABSL_GUARDED_BY(mu);
   };
-  absl::Mutex mu;
-  std::vector<std::pair<InetAddress, uint64_t>> echoed;     // guarded by mu
-  absl::Cleanup stop = [this] { server_->StopAndJoin(); };  // captures
-  ASSERT_TRUE(
-      StartServer({.on_data =
-                       [](Connection& c, Buffer& in) {
-                         std::shared_ptr<Echoed> e = c.GetValue<Echoed>();
-                         if (e == nullptr) {
-                           c.SetValue(Echoed());
-                           e = c.GetValue<Echoed>();
-                         }
-                         // Refused once Stop shut the connection down.
-                         if (c.Send(in.view()).ok()) {
-                           e->bytes += in.readable_bytes();
-                         }
-                         in.RetrieveAll();
-                       },
-                   .on_close =
-                       [&](Connection& c) {
-                         std::shared_ptr<Echoed> e = c.GetValue<Echoed>();
-                         absl::MutexLock lock(&mu);
-                         echoed.emplace_back(c.peer_address(),
-                                             e == nullptr ? 0 : e->bytes);
-                       }})
-          .ok());
-  std::vector<TestPeer> peers = ConnectPeers(server_->address(), kPeers);
+  CountingEchoHandler(std::unique_ptr<ConnectionHandler> tracked,
+                      Echoed* echoed)
+      : ForwardingHandler(std::move(tracked)), echoed_(echoed) {}
+  void OnData(Connection& c, Buffer& in) override {
+    // Refused once Stop shut the connection down.
+    if (c.Send(in.view()).ok()) bytes_ += in.readable_bytes();
+    in.RetrieveAll();
+  }
+  void OnClosed(Connection& c, const absl::Status& reason) override {
+    {
+      absl::MutexLock lock(&echoed_->mu);
+      echoed_->at_close.emplace_back(c.peer_address(), bytes_);
+    }
+    ForwardingHandler::OnClosed(c, reason);
+  }
+
+ private:
+  Echoed* const echoed_;
+  uint64_t bytes_ = 0;  // loop thread only
+};
+
+TEST(ServerHandlerStateTest, StopWhileEchoTrafficFlowsLosesNoAcceptedBytes) {
+  constexpr size_t kPeers = 4;
+  ConnectionTracker tracker;
+  CountingEchoHandler::Echoed echoed;
+  TcpServerOptions options;
+  options.io_threads = 2;
+  TcpServer server(options, TrackedAs<CountingEchoHandler>(tracker, &echoed));
+  ASSERT_TRUE(server.Listen("127.0.0.1:0").ok());
+  ASSERT_TRUE(server.Start().ok());
+  absl::Cleanup stop = [&server] {
+    server.Stop(absl::ZeroDuration());
+    server.Join();
+  };
+  std::vector<TestPeer> peers = ConnectPeers(server.listen_address(), kPeers);
   ASSERT_EQ(peers.size(), kPeers);
   std::vector<InetAddress> addresses;
   for (TestPeer& peer : peers) addresses.push_back(peer.local_address());
@@ -508,11 +610,13 @@ TEST_F(ServerTest, StopWhileEchoTrafficFlowsLosesNoAcceptedBytes) {
         [&, i] { StreamUntilEof(peers[i], flowing, results[i]); });
   }
   flowing.Wait();
-  server_->StopAndJoin(absl::Seconds(20));
+  server.Stop(absl::Seconds(20));
+  server.Join();
   for (std::thread& t : streams) t.join();
+  EXPECT_TRUE(tracker.CheckBalanced());
 
-  absl::MutexLock lock(&mu);
-  ASSERT_EQ(echoed.size(), kPeers);
+  absl::MutexLock lock(&echoed.mu);
+  ASSERT_EQ(echoed.at_close.size(), kPeers);
   for (size_t i = 0; i < kPeers; ++i) {
     const StreamResult& r = results[i];
     EXPECT_TRUE(r.status.ok()) << "peer " << i << ": " << r.status;
@@ -520,7 +624,7 @@ TEST_F(ServerTest, StopWhileEchoTrafficFlowsLosesNoAcceptedBytes) {
     EXPECT_TRUE(r.received == testing::Pattern(0, r.received.size()))
         << "peer " << i << ": the echo is not a prefix of what was sent";
     uint64_t accepted = ~uint64_t{0};
-    for (const auto& [address, bytes] : echoed) {
+    for (const auto& [address, bytes] : echoed.at_close) {
       if (address == addresses[i]) accepted = bytes;
     }
     // Every byte a Send accepted before the shutdown arrived.
@@ -564,9 +668,9 @@ TEST_F(ServerTest, StopStopsAccepting) {
 }
 
 // ---------------------------------------------------------------------------
-// Broadcast / Unicast / Find / connection_count
+// Broadcast / Unicast / Find / ForEach / connection_count
 
-TEST_F(ServerTest, BroadcastUnicastFindAndConnectionCount) {
+TEST_F(ServerTest, BroadcastUnicastFindForEachAndConnectionCount) {
   constexpr size_t kPeers = 5;
   ASSERT_TRUE(StartServer({}).ok());
   std::vector<TestPeer> peers = ConnectPeers(server_->address(), kPeers);
@@ -581,6 +685,19 @@ TEST_F(ServerTest, BroadcastUnicastFindAndConnectionCount) {
     EXPECT_EQ(server().Find(conn->id()), conn);
     ids.push_back(conn->id());
   }
+  // ForEach visits exactly the open connections, once each.
+  auto visit_all = [this] {
+    std::vector<uint64_t> visited;
+    server().ForEach([&visited](const ConnectionPtr& c) {
+      EXPECT_TRUE(c->connected());
+      visited.push_back(c->id());
+    });
+    std::sort(visited.begin(), visited.end());
+    return visited;
+  };
+  std::vector<uint64_t> sorted_ids = ids;
+  std::sort(sorted_ids.begin(), sorted_ids.end());
+  EXPECT_EQ(visit_all(), sorted_ids);
 
   EXPECT_EQ(server().Broadcast(absl::Cord("hello")), kPeers);
   for (TestPeer& peer : peers) {
@@ -621,6 +738,8 @@ TEST_F(ServerTest, BroadcastUnicastFindAndConnectionCount) {
   ASSERT_TRUE(tracker().WaitForSettled(1));
   EXPECT_EQ(server().connection_count(), kPeers - 1);
   EXPECT_EQ(server().Find(ids[0]), nullptr);
+  sorted_ids.erase(std::find(sorted_ids.begin(), sorted_ids.end(), ids[0]));
+  EXPECT_EQ(visit_all(), sorted_ids);
   missing = server().Unicast(ids[0], absl::Cord("x"));
   EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound) << missing;
   EXPECT_EQ(server().Broadcast(absl::Cord("?")), kPeers - 1);
@@ -673,7 +792,7 @@ TEST_F(ServerTest, FloodOfConnectionsIsAllAccepted) {
   ASSERT_TRUE(tracker().WaitForConnects(kFlood))
       << tracker().connects() << " of " << kFlood;
   EXPECT_EQ(server().connection_count(), kFlood);
-  const ServerStats stats = server().stats();
+  const TcpServerStats stats = server().stats();
   EXPECT_EQ(stats.accepted, kFlood);
   EXPECT_EQ(stats.refused_max_connections, 0u);
   EXPECT_EQ(stats.refused_per_ip, 0u);
@@ -689,53 +808,81 @@ TEST_F(ServerTest, FloodOfConnectionsIsAllAccepted) {
   EXPECT_EQ(server().connection_count(), 0u);
 }
 
-TEST_F(ServerTest, DataBeforeThePeersFinIsDeliveredBeforeOnClose) {
+// Per-connection state lives in the connection's handler: every byte read
+// before the peer's FIN is counted there before OnClosed runs.
+struct ByteSum {
+  size_t bytes = 0;
+  uint64_t sum = 0;
+};
+
+class ByteSums {
+ public:
+  void Add(ByteSum s) {
+    absl::MutexLock lock(&mu_);
+    sums_.push_back(s);
+  }
+  std::vector<ByteSum> all() const {
+    absl::MutexLock lock(&mu_);
+    return sums_;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::vector<ByteSum> sums_ ABSL_GUARDED_BY(mu_);
+};
+
+class SummingHandler : public ForwardingHandler {
+ public:
+  SummingHandler(std::unique_ptr<ConnectionHandler> tracked, ByteSums* at_close)
+      : ForwardingHandler(std::move(tracked)), at_close_(at_close) {}
+  void OnData(Connection&, Buffer& in) override {
+    received_.bytes += in.readable_bytes();
+    for (char ch : in.view()) received_.sum += static_cast<unsigned char>(ch);
+    in.RetrieveAll();
+  }
+  void OnClosed(Connection& c, const absl::Status& reason) override {
+    at_close_->Add(received_);
+    ForwardingHandler::OnClosed(c, reason);
+  }
+
+ private:
+  ByteSums* const at_close_;
+  ByteSum received_;  // this connection's, loop thread only
+};
+
+TEST(ServerHandlerStateTest, DataBeforeThePeersFinIsDeliveredBeforeOnClose) {
   constexpr size_t kPeers = 100;
   constexpr size_t kBytes = 4096;
-  struct Received {
-    size_t bytes = 0;
-    uint64_t sum = 0;
+  ConnectionTracker tracker;
+  ByteSums at_close;
+  TcpServerOptions options;
+  options.io_threads = 2;
+  TcpServer server(options, TrackedAs<SummingHandler>(tracker, &at_close));
+  ASSERT_TRUE(server.Listen("127.0.0.1:0").ok());
+  ASSERT_TRUE(server.Start().ok());
+  absl::Cleanup stop = [&server] {
+    server.Stop();
+    server.Join();
   };
-  absl::Mutex mu;
-  std::vector<Received> at_close;                           // guarded by mu
-  absl::Cleanup stop = [this] { server_->StopAndJoin(); };  // captures
-  ASSERT_TRUE(
-      StartServer({.on_data =
-                       [](Connection& c, Buffer& in) {
-                         std::shared_ptr<Received> r = c.GetValue<Received>();
-                         if (r == nullptr) {
-                           c.SetValue(Received());
-                           r = c.GetValue<Received>();
-                         }
-                         r->bytes += in.readable_bytes();
-                         for (char ch : in.view()) {
-                           r->sum += static_cast<unsigned char>(ch);
-                         }
-                         in.RetrieveAll();
-                       },
-                   .on_close =
-                       [&](Connection& c) {
-                         std::shared_ptr<Received> r = c.GetValue<Received>();
-                         absl::MutexLock lock(&mu);
-                         at_close.push_back(r == nullptr ? Received() : *r);
-                       }})
-          .ok());
   uint64_t want_sum = 0;
   const std::string payload = RandomBytes(kBytes, 21);
   for (char ch : payload) want_sum += static_cast<unsigned char>(ch);
   for (size_t i = 0; i < kPeers; ++i) {
-    absl::StatusOr<TestPeer> peer = TestPeer::Connect(server_->address());
+    absl::StatusOr<TestPeer> peer = TestPeer::Connect(server.listen_address());
     ASSERT_TRUE(peer.ok()) << peer.status();
     ASSERT_TRUE(peer->WriteAll(payload).ok());
     peer->Close();  // FIN right behind the data
   }
-  ASSERT_TRUE(tracker().WaitForSettled(kPeers));
-  absl::MutexLock lock(&mu);
-  ASSERT_EQ(at_close.size(), kPeers);
-  for (const Received& r : at_close) {
+  ASSERT_TRUE(tracker.WaitForSettled(kPeers));
+  const std::vector<ByteSum> sums = at_close.all();
+  ASSERT_EQ(sums.size(), kPeers);
+  for (const ByteSum& r : sums) {
     EXPECT_EQ(r.bytes, kBytes);
     EXPECT_EQ(r.sum, want_sum);
   }
+  std::move(stop).Invoke();
+  EXPECT_TRUE(tracker.CheckBalanced());
+  EXPECT_EQ(server.connection_count(), 0u);
 }
 
 TEST_F(ServerTest, BroadcastFromInsideCallbacksReachesEveryone) {
@@ -811,7 +958,7 @@ TEST_F(ServerTest, StopFromInsideACallback) {
 
 TEST_F(ServerTest, EchoesWithReusePortListeners) {
   constexpr size_t kPeers = 100;
-  ServerOptions options;
+  TcpServerOptions options;
   options.reuse_port = true;
   options.io_threads = 2;
   ASSERT_TRUE(StartServer({.on_data = Echo()}, options).ok());
@@ -828,21 +975,19 @@ TEST_F(ServerTest, EchoesWithReusePortListeners) {
   ASSERT_TRUE(tracker().WaitForSettled(kPeers));
 }
 
-// The tests below can crash the binary while the library bugs they expose
-// are open (see their comments); they come last so that a crash does not
-// hide the results of the others in the same shard.
+// The tests below guard against shutdown races fixed earlier; a regression
+// can crash the binary, so they run in shards of their own
+// (tcp_server_stress_test) and cannot hide the results of the others.
 
 // Run() on one thread and Stop() from another is the documented shutdown
-// path. Known library bug (h3's report): Join's wait ends as soon as
-// Stop() sets stopping_ (when no connection is open), and Join then stops
-// and destroys the loops (EventLoopThreadPool::Stop clears its vector)
-// while Stop() is still dispatching to them (loops_->size(),
-// loops_->loop(0)->RunAfter(grace, ...)): a data race under TSan and a
-// use-after-free (SEGV in EventLoop::QueueInLoop) at worst.
+// path. Regression guard: Join's wait once ended as soon as Stop() set
+// stopping_ (with no connection open), and Join then destroyed the loops
+// while Stop() was still dispatching to them (a data race under TSan, a
+// use-after-free at worst). Join now waits for stop_dispatched_.
 TEST(ServerRunTest, RunBlocksUntilStop) {
   ConnectionTracker tracker;
-  Server server;
-  testing::Install(server, tracker, {.on_data = Echo()});
+  TcpServer server(TcpServerOptions(),
+                   testing::Tracked(tracker, {.on_data = Echo()}));
   ASSERT_TRUE(server.Listen("127.0.0.1:0").ok());
   absl::Status ran = absl::UnknownError("Run has not returned");
   absl::Notification returned;
@@ -871,7 +1016,7 @@ TEST(ServerStressTest, StopWhileAnotherThreadJoins) {
   const int kCycles = kTsan ? 20 : 100;
   for (int cycle = 0; cycle < kCycles; ++cycle) {
     SCOPED_TRACE(absl::StrCat("cycle ", cycle));
-    Server server;
+    TcpServer server(TcpServerOptions(), Discarding());
     ASSERT_TRUE(server.Listen("127.0.0.1:0").ok());
     ASSERT_TRUE(server.Start().ok());
     std::thread joiner([&server] { server.Join(); });
@@ -884,22 +1029,19 @@ TEST(ServerStressTest, StopWhileAnotherThreadJoins) {
 // Stop races with connections being accepted and closed: every connection
 // that ran OnConnect runs OnClose, Join returns, nothing is left behind.
 //
-// Known library bug (h3's report): Server::HandleNewConnection inserts the
-// connection into connections_ under mu_ but queues Establish() after
-// releasing it. A Stop() in between calls Shutdown() first; on the
-// connection's loop ShutdownInLoop() sees kConnecting and closes it, then
-// Establish() runs on a closed connection: TAO_DCHECK(state() ==
-// kConnecting) aborts in debug builds; with NDEBUG the connection would be
-// marked connected and run OnConnect with no OnClose to follow.
+// Regression guard: HandleNewConnection once queued Establish() after
+// releasing mu_, so a Stop() in between could close the connection first
+// and Establish() then ran on a closed connection (OnConnect without
+// OnClose). Establish is now queued under mu_ and returns early on a
+// connection that is no longer kConnecting.
 TEST(ServerStressTest, StopWhileConnectionsArrive) {
   const int kCycles = kTsan ? 20 : 100;
   for (int cycle = 0; cycle < kCycles; ++cycle) {
     SCOPED_TRACE(absl::StrCat("cycle ", cycle));
     ConnectionTracker tracker;
-    ServerOptions options;
+    TcpServerOptions options;
     options.io_threads = 3;
-    Server server(options);
-    testing::Install(server, tracker, {.on_data = Echo()});
+    TcpServer server(options, testing::Tracked(tracker, {.on_data = Echo()}));
     ASSERT_TRUE(server.Listen("127.0.0.1:0").ok());
     ASSERT_TRUE(server.Start().ok());
     const InetAddress address = server.listen_address();

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <random>
 #include <thread>
 #include <utility>
@@ -281,63 +282,81 @@ std::vector<ConnectionTracker::Record> ConnectionTracker::All() const {
 }
 
 // ---------------------------------------------------------------------------
-// Install
+// Tracked
 
 namespace {
 
-template <typename Endpoint>
-void InstallImpl(Endpoint& endpoint, ConnectionTracker& tracker,
-                 Callbacks callbacks) {
-  ConnectionTracker* t = &tracker;
-  endpoint.OnConnect([t, cb = std::move(callbacks.on_connect)](Connection& c) {
+// One per connection; everything it forwards to is shared by the factory.
+class TrackedHandler final : public ConnectionHandler {
+ public:
+  TrackedHandler(ConnectionTracker* tracker,
+                 std::shared_ptr<const Callbacks> callbacks)
+      : tracker_(tracker), callbacks_(std::move(callbacks)) {}
+
+  bool OnConnected(Connection& c) override {
     // Recorded first: the user callback may close the connection, and
-    // OnClose must then find its OnConnect.
-    t->RecordConnect(c, /*accepted=*/true);
-    if (!cb) return true;
-    const bool accepted = cb(c);
-    if (!accepted) t->RecordConnect(c, /*accepted=*/false);
+    // OnClosed must then find its OnConnected.
+    tracker_->RecordConnect(c, /*accepted=*/true);
+    if (!callbacks_->on_connect) return true;
+    const bool accepted = callbacks_->on_connect(c);
+    if (!accepted) tracker_->RecordConnect(c, /*accepted=*/false);
     return accepted;
-  });
-  endpoint.OnClose([t, cb = std::move(callbacks.on_close)](Connection& c) {
-    t->RecordClose(c);
-    if (cb) cb(c);
-  });
-  endpoint.OnError([t, cb = std::move(callbacks.on_error)](
-                       Connection& c, const absl::Status& error) {
-    t->RecordError(c, error);
-    if (cb) cb(c, error);
-  });
-  if (callbacks.on_data) endpoint.OnData(std::move(callbacks.on_data));
-  if (callbacks.on_high_water_mark) {
-    endpoint.OnHighWaterMark(std::move(callbacks.on_high_water_mark));
   }
-  if (callbacks.on_low_water_mark) {
-    endpoint.OnLowWaterMark(std::move(callbacks.on_low_water_mark));
+  void OnData(Connection& c, Buffer& in) override {
+    if (callbacks_->on_data) {
+      callbacks_->on_data(c, in);
+    } else {
+      in.RetrieveAll();
+    }
   }
-}
+  void OnHighWater(Connection& c, size_t queued) override {
+    if (callbacks_->on_high_water_mark) {
+      callbacks_->on_high_water_mark(c, queued);
+    }
+  }
+  void OnLowWater(Connection& c, size_t queued) override {
+    if (callbacks_->on_low_water_mark) {
+      callbacks_->on_low_water_mark(c, queued);
+    }
+  }
+  void OnError(Connection& c, const absl::Status& error) override {
+    tracker_->RecordError(c, error);
+    if (callbacks_->on_error) callbacks_->on_error(c, error);
+  }
+  void OnClosed(Connection& c, const absl::Status& /*reason*/) override {
+    tracker_->RecordClose(c);
+    if (callbacks_->on_close) callbacks_->on_close(c);
+  }
+
+ private:
+  ConnectionTracker* const tracker_;
+  const std::shared_ptr<const Callbacks> callbacks_;
+};
 
 }  // namespace
 
-void Install(Server& endpoint, ConnectionTracker& tracker,
-             Callbacks callbacks) {
-  InstallImpl(endpoint, tracker, std::move(callbacks));
-}
-
-void Install(Client& endpoint, ConnectionTracker& tracker,
-             Callbacks callbacks) {
-  InstallImpl(endpoint, tracker, std::move(callbacks));
+ConnectionHandlerFactory Tracked(ConnectionTracker& tracker,
+                                 Callbacks callbacks) {
+  auto shared = std::make_shared<const Callbacks>(std::move(callbacks));
+  return [tracker = &tracker, shared]() -> std::unique_ptr<ConnectionHandler> {
+    return std::make_unique<TrackedHandler>(tracker, shared);
+  };
 }
 
 // ---------------------------------------------------------------------------
 // TestServer
 
-TestServer::TestServer(ServerOptions options)
-    : server_(std::make_unique<Server>(std::move(options))) {}
+TestServer::TestServer(TcpServerOptions options)
+    : options_(std::move(options)) {}
 
 TestServer::~TestServer() { StopAndJoin(absl::ZeroDuration()); }
 
 absl::Status TestServer::Start(Callbacks callbacks, absl::string_view address) {
-  Install(*server_, tracker_, std::move(callbacks));
+  if (server_ != nullptr) {
+    return absl::FailedPreconditionError("TestServer::Start called twice");
+  }
+  server_ = std::make_unique<TcpServer>(
+      options_, Tracked(tracker_, std::move(callbacks)));
   absl::Status listening = server_->Listen(address);
   if (!listening.ok()) return listening;
   absl::Status started = server_->Start();

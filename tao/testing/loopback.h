@@ -1,7 +1,8 @@
 // Test-only helpers for loopback integration tests of the reactor core
-// (server_test, client_test, connection_test).
+// (tcp_server_test, tcp_client_test, connection_test) and of the message
+// layer built on it.
 //
-//   tao::testing::TestServer server;               // tracks every callback
+//   tao::testing::TestServer server;               // tracks every event
 //   ASSERT_TRUE(server.Start({.on_data = tao::testing::Echo()}).ok());
 //   absl::StatusOr<tao::testing::TestPeer> peer =
 //       tao::testing::TestPeer::Connect(server.address());
@@ -13,6 +14,15 @@
 // Every wait here has a timeout (kTimeout by default), so a library bug fails
 // a test instead of hanging it. Nothing sleeps to synchronize: waits block on
 // poll(2) or on an absl::Mutex condition.
+//
+// Byte endpoints (TcpServer, TcpClient) take a handler factory:
+//
+//   tao::TcpClient client(options,
+//                         tao::testing::Tracked(tracker, {.on_data = ...}));
+//
+// Message endpoints (tao::Server, tao::Client) take callbacks:
+//
+//   tao::testing::Install(server, tracker, {.on_close = ...});
 //
 // Thread safety: ConnectionTracker is thread-safe. A TestPeer belongs to one
 // thread at a time. TestServer: Start/StopAndJoin from the test thread.
@@ -34,12 +44,12 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "tao/net/callbacks.h"
-#include "tao/net/client.h"
 #include "tao/net/connection.h"
+#include "tao/net/connection_handler.h"
 #include "tao/net/inet_address.h"
 #include "tao/net/options.h"
-#include "tao/net/server.h"
 #include "tao/net/socket.h"
+#include "tao/net/tcp_server.h"
 
 namespace tao {
 namespace testing {
@@ -98,7 +108,8 @@ class ConnectionTracker {
   ConnectionTracker(const ConnectionTracker&) = delete;
   ConnectionTracker& operator=(const ConnectionTracker&) = delete;
 
-  // Hooks called by the wrapped callbacks (see Callbacks / Install).
+  // Hooks called by the tracked handlers and callbacks (see Tracked /
+  // Install).
   void RecordConnect(Connection& c, bool accepted);
   void RecordError(Connection& c, const absl::Status& error);
   void RecordClose(Connection& c);
@@ -106,10 +117,11 @@ class ConnectionTracker {
   size_t connects() const;
   size_t closes() const;
   size_t errors() const;
-  // Closes whose owner bookkeeping (Server/Client closed hook) has finished:
-  // RecordClose queues a marker on the connection's loop, which runs after
-  // the hook, so once settled() counts a close, connection_count() and the
-  // admission counters reflect it.
+  // Closes whose owner bookkeeping (the TcpServer/TcpClient
+  // ConnectionOwner::OnClosed, which follows the handler's OnClosed on the
+  // same loop thread) has finished: RecordClose queues a marker on the
+  // connection's loop, which runs after it, so once settled() counts a
+  // close, connection_count() and the admission counters reflect it.
   size_t settled() const;
 
   // Wait until the count reaches `n`; false on timeout.
@@ -168,35 +180,85 @@ struct Callbacks {
   LowWaterMarkCallback on_low_water_mark = nullptr;
 };
 
-// Installs `callbacks` on a Server or Client, wrapped so that `tracker`
-// records connects, errors and closes. `tracker` must outlive `endpoint`.
-void Install(Server& endpoint, ConnectionTracker& tracker, Callbacks callbacks);
-void Install(Client& endpoint, ConnectionTracker& tracker, Callbacks callbacks);
+// For byte endpoints (TcpServer, TcpClient): a factory of handlers that
+// record OnConnected / OnError / OnClosed in `tracker` and forward every
+// event to `callbacks` (shared by all handlers of the factory):
+// OnConnected -> on_connect (empty: accept), OnData -> on_data (empty:
+// discard the input), OnError -> on_error, OnClosed -> on_close,
+// OnHighWater / OnLowWater -> the water mark callbacks. `tracker` must
+// outlive the endpoint.
+ConnectionHandlerFactory Tracked(ConnectionTracker& tracker,
+                                 Callbacks callbacks);
+
+// For message endpoints (tao::Server, tao::Client: anything with
+// OnConnect / OnClose / OnError / OnHighWaterMark / OnLowWaterMark setters
+// taking the tao/net/callbacks.h types): installs `callbacks`, wrapped so
+// that `tracker` records connects, errors and closes. They decode their
+// input themselves, so `callbacks.on_data` must be empty. `tracker` must
+// outlive `endpoint`. A template, so this header needs no tao/message.
+template <typename Endpoint>
+void Install(Endpoint& endpoint, ConnectionTracker& tracker,
+             Callbacks callbacks) {
+  if (callbacks.on_data) {
+    ADD_FAILURE() << "testing::Install: a message endpoint decodes its own "
+                     "input; on_data is ignored (use Tracked() for byte "
+                     "endpoints)";
+  }
+  ConnectionTracker* t = &tracker;
+  endpoint.OnConnect([t, cb = std::move(callbacks.on_connect)](Connection& c) {
+    // Recorded first: the user callback may close the connection, and
+    // OnClose must then find its OnConnect.
+    t->RecordConnect(c, /*accepted=*/true);
+    if (!cb) return true;
+    const bool accepted = cb(c);
+    if (!accepted) t->RecordConnect(c, /*accepted=*/false);
+    return accepted;
+  });
+  endpoint.OnClose([t, cb = std::move(callbacks.on_close)](Connection& c) {
+    t->RecordClose(c);
+    if (cb) cb(c);
+  });
+  endpoint.OnError([t, cb = std::move(callbacks.on_error)](
+                       Connection& c, const absl::Status& error) {
+    t->RecordError(c, error);
+    if (cb) cb(c, error);
+  });
+  if (callbacks.on_high_water_mark) {
+    endpoint.OnHighWaterMark(std::move(callbacks.on_high_water_mark));
+  }
+  if (callbacks.on_low_water_mark) {
+    endpoint.OnLowWaterMark(std::move(callbacks.on_low_water_mark));
+  }
+}
 
 // ---------------------------------------------------------------------------
-// TestServer: a tao::Server with a tracker, started on a loopback address.
+// TestServer: a tao::TcpServer whose handlers are Tracked(tracker(), ...),
+// started on a loopback address.
 
 class TestServer {
  public:
-  explicit TestServer(ServerOptions options = ServerOptions());
+  explicit TestServer(TcpServerOptions options = TcpServerOptions());
   // StopAndJoin(absl::ZeroDuration()) if still running.
   ~TestServer();
   TestServer(const TestServer&) = delete;
   TestServer& operator=(const TestServer&) = delete;
 
-  // Installs the callbacks, listens on `address` and starts.
+  // Creates the server with Tracked(tracker(), callbacks), listens on
+  // `address` and starts. Once.
   absl::Status Start(Callbacks callbacks,
                      absl::string_view address = "127.0.0.1:0");
   // Stop(grace) + Join(). Idempotent.
   void StopAndJoin(absl::Duration grace = absl::Seconds(10));
 
-  Server& server() { return *server_; }
+  // REQUIRES: Start() was called.
+  TcpServer& server() { return *server_; }
   ConnectionTracker& tracker() { return tracker_; }
   const InetAddress& address() const { return server_->listen_address(); }
 
  private:
+  const TcpServerOptions options_;
   ConnectionTracker tracker_;  // outlives server_ (declared first)
-  std::unique_ptr<Server> server_;
+  std::unique_ptr<TcpServer> server_;
   bool started_ = false;
   bool stopped_ = false;
 };
