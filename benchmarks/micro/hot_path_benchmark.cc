@@ -14,6 +14,7 @@
 
 #include "benchmark/benchmark.h"
 #include "benchmarks/micro/blocking_io.h"
+#include "benchmarks/micro/inline_echo_server.h"
 #include "tao/tao.h"
 
 namespace {
@@ -38,18 +39,12 @@ namespace {
 // Echo of `batch` frames per iteration; counters: allocations per message.
 void BM_InlineEcho_HotPath(benchmark::State& state) {
   const int batch = static_cast<int>(state.range(0));
-  tao::Registry registry;
-  (void)registry.RegisterRaw(1, [](tao::Context& ctx, absl::string_view p) {
-    (void)ctx.ReplyRaw(1, p);
-  });
-  tao::ServerOptions options;
-  options.io_threads = 1;
-  options.handler_threads = 0;
-  tao::Server server(options, &registry);
-  if (!server.Listen("127.0.0.1:0").ok() || !server.Start().ok()) {
+  tao::bench::InlineEchoServer echo;
+  if (!echo.Start().ok()) {
     state.SkipWithError("server did not start");
     return;
   }
+  tao::Server& server = echo.server();
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   const tao::InetAddress& address = server.listen_address();
   if (fd < 0 || ::connect(fd, address.sockaddr(), address.socklen()) != 0) {
@@ -82,8 +77,6 @@ void BM_InlineEcho_HotPath(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(messages));
   state.counters["allocs_per_msg"] = allocations / messages;
   ::close(fd);
-  server.Stop(absl::Seconds(1));
-  server.Join();
 }
 BENCHMARK(BM_InlineEcho_HotPath)
     ->ArgName("batch")

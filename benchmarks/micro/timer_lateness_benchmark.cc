@@ -17,6 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "benchmark/benchmark.h"
+#include "benchmarks/micro/inline_echo_server.h"
 #include "tao/tao.h"
 
 namespace {
@@ -52,18 +53,12 @@ void EchoLoad(const tao::InetAddress& address, std::atomic<bool>* stop) {
 
 void BM_TimerLateness(benchmark::State& state) {
   const bool loaded = state.range(0) != 0;
-  tao::Registry registry;
-  (void)registry.RegisterRaw(1, [](tao::Context& ctx, absl::string_view p) {
-    (void)ctx.ReplyRaw(1, p);
-  });
-  tao::ServerOptions options;
-  options.io_threads = 1;
-  options.handler_threads = 0;
-  tao::Server server(options, &registry);
-  if (!server.Listen("127.0.0.1:0").ok() || !server.Start().ok()) {
+  tao::bench::InlineEchoServer echo;
+  if (!echo.Start().ok()) {
     state.SkipWithError("server did not start");
     return;
   }
+  tao::Server& server = echo.server();
   std::atomic<bool> stop{false};
   std::thread load;
   if (loaded) load = std::thread(EchoLoad, server.listen_address(), &stop);
@@ -113,8 +108,6 @@ void BM_TimerLateness(benchmark::State& state) {
   }
   stop = true;
   if (load.joinable()) load.join();
-  server.Stop(absl::Seconds(1));
-  server.Join();
   if (late_us.empty()) return;
   std::sort(late_us.begin(), late_us.end());
   state.counters["p50_us"] = late_us[late_us.size() / 2];

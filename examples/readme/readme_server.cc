@@ -9,9 +9,9 @@
 
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
+#include "examples/chat/chat.pb.h"
 #include "examples/common/flags.h"
 #include "examples/common/shutdown_signal.h"
-#include "examples/readme/chat.pb.h"
 #include "tao/tao.h"
 
 ABSL_FLAG(std::string, address, "0.0.0.0:12345", "address to listen on");

@@ -23,7 +23,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "examples/readme/chat.pb.h"
+#include "examples/chat/chat.pb.h"
 #include "gtest/gtest.h"
 #include "tao/tao.h"
 

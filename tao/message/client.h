@@ -88,12 +88,8 @@ class Client final : public MessageEndpoint {
 
   MessageStats stats() const { return core_.stats(); }
   EventLoop* loop() const { return tcp_.loop(); }
-  absl::StatusOr<TimerId> Sched(absl::Duration interval,
-                                absl::AnyInvocable<void()> fn) {
-    return tcp_.Sched(interval, std::move(fn));
-  }
-  void CancelSched(TimerId id) { tcp_.CancelSched(id); }
   const ClientOptions& options() const { return options_; }
+  // The byte layer underneath (Sched timers on the client's loop, ...).
   TcpClient& tcp() { return tcp_; }
 
  private:

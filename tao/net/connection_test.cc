@@ -124,14 +124,8 @@ class WaterMarkLog {
   std::vector<Event> events_ ABSL_GUARDED_BY(mu_);
 };
 
-class ConnectionTest : public ::testing::Test {
+class ConnectionTest : public testing::TestServerTest {
  protected:
-  absl::Status StartServer(Callbacks callbacks,
-                           TcpServerOptions options = TcpServerOptions()) {
-    server_ = std::make_unique<TestServer>(std::move(options));
-    return server_->Start(std::move(callbacks));
-  }
-
   // Connects a peer and returns the server side of it.
   ConnectionPtr ConnectPeer(TestPeer* peer,
                             const TestPeer::Options& options = {}) {
@@ -142,18 +136,6 @@ class ConnectionTest : public ::testing::Test {
     *peer = *std::move(connected);
     return tracker().WaitForPeer(peer->local_address());
   }
-
-  void TearDown() override {
-    if (server_ == nullptr) return;
-    server_->StopAndJoin();
-    EXPECT_TRUE(server_->tracker().CheckBalanced());
-    EXPECT_EQ(server_->server().connection_count(), 0u);
-  }
-
-  TcpServer& server() { return server_->server(); }
-  ConnectionTracker& tracker() { return server_->tracker(); }
-
-  std::unique_ptr<TestServer> server_;
 };
 
 // ---------------------------------------------------------------------------

@@ -144,6 +144,18 @@ class ClientTest : public ::testing::Test {
     ASSERT_TRUE(started.ok()) << started;
   }
 
+  // A server that drops every connection on its first byte.
+  void StartClosingServer() {
+    server_ = std::make_unique<TestServer>();
+    ASSERT_TRUE(server_
+                    ->Start({.on_data =
+                                 [](Connection& c, Buffer& in) {
+                                   in.RetrieveAll();
+                                   c.Close();
+                                 }})
+                    .ok());
+  }
+
   void TearDown() override {
     if (server_ != nullptr) {
       server_->StopAndJoin();
@@ -297,14 +309,7 @@ TEST_F(ClientTest, ReconnectsAfterTheServerRestarts) {
 }
 
 TEST_F(ClientTest, ServerCloseRunsTheClientsOnCloseOnce) {
-  server_ = std::make_unique<TestServer>();
-  ASSERT_TRUE(server_
-                  ->Start({.on_data =
-                               [](Connection& c, Buffer& in) {
-                                 in.RetrieveAll();
-                                 c.Close();
-                               }})
-                  .ok());
+  ASSERT_NO_FATAL_FAILURE(StartClosingServer());
   TcpClient client(TcpClientOptions(),
                    testing::Tracked(tracker_, {.on_data = received_.Sink()}));
   ASSERT_TRUE(client.Connect(server_->address().ToString()).ok());
@@ -484,14 +489,7 @@ TEST_F(ClientTest, ConnectTimeoutReportsDeadlineExceeded) {
 TEST_F(ClientTest, ReconnectsAfterTheServerClosesTheConnection) {
   // The server drops every connection on its first byte; a reconnecting
   // client comes back each time.
-  server_ = std::make_unique<TestServer>();
-  ASSERT_TRUE(server_
-                  ->Start({.on_data =
-                               [](Connection& c, Buffer& in) {
-                                 in.RetrieveAll();
-                                 c.Close();
-                               }})
-                  .ok());
+  ASSERT_NO_FATAL_FAILURE(StartClosingServer());
   TcpClientOptions options;
   options.reconnect.enabled = true;
   options.reconnect.initial_backoff = absl::Milliseconds(5);

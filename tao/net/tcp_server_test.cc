@@ -111,29 +111,7 @@ std::vector<TestPeer> ConnectPeers(const InetAddress& to, size_t n) {
   return peers;
 }
 
-// Runs a server per test; TearDown stops and joins it and checks that every
-// OnConnect had exactly one OnClose.
-class ServerTest : public ::testing::Test {
- protected:
-  absl::Status StartServer(Callbacks callbacks,
-                           TcpServerOptions options = TcpServerOptions(),
-                           absl::string_view address = "127.0.0.1:0") {
-    server_ = std::make_unique<TestServer>(std::move(options));
-    return server_->Start(std::move(callbacks), address);
-  }
-
-  void TearDown() override {
-    if (server_ == nullptr) return;
-    server_->StopAndJoin();
-    EXPECT_TRUE(server_->tracker().CheckBalanced());
-    EXPECT_EQ(server_->server().connection_count(), 0u);
-  }
-
-  TcpServer& server() { return server_->server(); }
-  ConnectionTracker& tracker() { return server_->tracker(); }
-
-  std::unique_ptr<TestServer> server_;
-};
+using ServerTest = testing::TestServerTest;
 
 // ---------------------------------------------------------------------------
 // Echo of random byte streams

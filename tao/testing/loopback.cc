@@ -371,6 +371,20 @@ void TestServer::StopAndJoin(absl::Duration grace) {
   server_->Join();
 }
 
+absl::Status TestServerTest::StartServer(Callbacks callbacks,
+                                         TcpServerOptions options,
+                                         absl::string_view address) {
+  server_ = std::make_unique<TestServer>(std::move(options));
+  return server_->Start(std::move(callbacks), address);
+}
+
+void TestServerTest::TearDown() {
+  if (server_ == nullptr) return;
+  server_->StopAndJoin();
+  EXPECT_TRUE(server_->tracker().CheckBalanced());
+  EXPECT_EQ(server_->server().connection_count(), 0u);
+}
+
 // ---------------------------------------------------------------------------
 // TestPeer
 

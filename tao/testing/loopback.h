@@ -263,6 +263,23 @@ class TestServer {
   bool stopped_ = false;
 };
 
+// A fixture with one TestServer per test (StartServer); TearDown stops and
+// joins it and checks that every OnConnect had exactly one OnClose and that
+// no connection is left.
+class TestServerTest : public ::testing::Test {
+ protected:
+  absl::Status StartServer(Callbacks callbacks,
+                           TcpServerOptions options = TcpServerOptions(),
+                           absl::string_view address = "127.0.0.1:0");
+  void TearDown() override;
+
+  // REQUIRES: StartServer() was called.
+  TcpServer& server() { return server_->server(); }
+  ConnectionTracker& tracker() { return server_->tracker(); }
+
+  std::unique_ptr<TestServer> server_;
+};
+
 // ---------------------------------------------------------------------------
 // TestPeer: a raw stream socket driven with blocking semantics (poll(2) with
 // timeouts over a non-blocking fd), for playing the remote side exactly.
