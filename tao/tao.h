@@ -39,5 +39,6 @@
 #include "tao/net/options.h"
 #include "tao/net/tcp_client.h"
 #include "tao/net/tcp_server.h"
+#include "tao/version.h"
 
 #endif  // TAO_TAO_H_
