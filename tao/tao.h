@@ -21,6 +21,7 @@
 #include "codec/codec.h"
 #include "codec/envelope_codec.h"
 #include "codec/tlv_codec.h"
+#include "tao/base/cxx20.h"
 #include "tao/base/logging.h"
 #include "tao/base/status_macros.h"
 #include "tao/base/thread_count.h"

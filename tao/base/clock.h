@@ -20,6 +20,7 @@
 #include <cstdint>
 
 #include "absl/time/time.h"
+#include "tao/base/cxx20.h"
 
 namespace tao {
 

@@ -25,6 +25,7 @@
 #include "absl/base/optimization.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "tao/base/cxx20.h"
 
 namespace tao {
 

@@ -43,6 +43,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/hash/hash.h"
 #include "absl/synchronization/mutex.h"
+#include "tao/base/cxx20.h"
 
 namespace tao {
 

@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "tao/base/cxx20.h"
 
 namespace tao {
 namespace tls_internal {
