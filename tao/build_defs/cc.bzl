@@ -7,11 +7,11 @@ def tao_cc_test(name, size = "small", deps = [], **kwargs):
     cc_test(
         name = name,
         size = size,
-        # Static: the sanitizer hooks in //tools:sanitizer_defaults must live
+        # Static: the sanitizer hooks in //tao/build_defs:sanitizer_defaults must live
         # in the executable to override the runtime's weak defaults.
         linkstatic = True,
         deps = deps + [
-            "//tools:sanitizer_defaults",
+            "//tao/build_defs:sanitizer_defaults",
             "@com_google_googletest//:gtest_main",
         ],
         **kwargs
