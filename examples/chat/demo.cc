@@ -13,39 +13,13 @@
 #include "absl/synchronization/mutex.h"
 #include "examples/chat/chat_client.h"
 #include "examples/chat/chat_server.h"
+#include "examples/common/transcripts.h"
 
 namespace {
 
 constexpr absl::Duration kTimeout = absl::Seconds(10);
 
-// What each client heard, in order.
-class Transcripts {
- public:
-  void Heard(const std::string& listener, const chat::ChatMessage& message) {
-    absl::MutexLock lock(&mu_);
-    heard_[listener].push_back(
-        absl::StrCat("[", message.from(), "] ", message.text()));
-  }
-  // Waits until every listener heard `count` lines.
-  bool WaitForAll(const std::vector<std::string>& listeners, size_t count) {
-    absl::MutexLock lock(&mu_);
-    auto done = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      for (const std::string& name : listeners) {
-        if (heard_[name].size() < count) return false;
-      }
-      return true;
-    };
-    return mu_.AwaitWithTimeout(absl::Condition(&done), kTimeout);
-  }
-  std::map<std::string, std::vector<std::string>> Snapshot() {
-    absl::MutexLock lock(&mu_);
-    return heard_;
-  }
-
- private:
-  absl::Mutex mu_;
-  std::map<std::string, std::vector<std::string>> heard_ ABSL_GUARDED_BY(mu_);
-};
+using ::tao::examples::Transcripts;
 
 int Fail(const std::string& why) {
   std::fprintf(stderr, "chat demo failed: %s\n", why.c_str());
@@ -73,7 +47,8 @@ int main() {
   for (const std::string& name : names) {
     clients.push_back(std::make_unique<chat::ChatClient>(
         name, [&transcripts, name](const chat::ChatMessage& message) {
-          transcripts.Heard(name, message);
+          transcripts.Heard(
+              name, absl::StrCat("[", message.from(), "] ", message.text()));
         }));
     absl::Status joined = clients.back()->Join(address, kTimeout);
     if (!joined.ok()) return Fail(joined.ToString());
@@ -83,7 +58,7 @@ int main() {
     std::printf("%s says: %s\n", names[i].c_str(), lines[i].c_str());
     absl::Status said = clients[i]->Say(lines[i]);
     if (!said.ok()) return Fail(said.ToString());
-    if (!transcripts.WaitForAll(names, i + 1)) {
+    if (!transcripts.WaitForAll(names, i + 1, kTimeout)) {
       return Fail(absl::StrCat("not every client heard ", names[i], " within ",
                                absl::FormatDuration(kTimeout)));
     }

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -24,6 +25,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "examples/chat/chat.pb.h"
+#include "examples/chat/chat_client.h"
 #include "gtest/gtest.h"
 #include "tao/tao.h"
 
@@ -147,49 +149,33 @@ class ServerProcess {
   std::string buffered_;
 };
 
-// A chat member: a message client that records every line it hears.
+// A chat member (the chat example's client) that records what it hears.
 class Member {
  public:
-  explicit Member(std::string name) : name_(std::move(name)) {
-    absl::Status registered = registry_.Register<chat::ChatMessage>(
-        [this](tao::Context&, const chat::ChatMessage& msg) {
+  explicit Member(std::string name)
+      : client_(std::move(name), [this](const chat::ChatMessage& msg) {
           absl::MutexLock lock(&mu_);
           heard_.push_back(absl::StrCat(msg.from(), ": ", msg.text()));
-        });
-    EXPECT_TRUE(registered.ok()) << registered;
-    client_ = std::make_unique<tao::Client>(tao::ClientOptions(), &registry_);
-  }
+        }) {}
 
-  absl::Status Join(const std::string& address) {
-    absl::Status connecting = client_->Connect(address);
-    if (!connecting.ok()) return connecting;
-    return client_->WaitConnected(kTimeout);
+  absl::Status Join(absl::string_view address) {
+    return client_.Join(address, kTimeout);
   }
-  absl::Status Say(absl::string_view text) {
-    chat::ChatMessage msg;
-    msg.set_from(name_);
-    msg.set_text(std::string(text));
-    return client_->Send(msg);
-  }
+  absl::Status Say(absl::string_view text) { return client_.Say(text); }
   // Waits until `line` ("name: text") was heard.
   bool WaitHeard(const std::string& line) {
     absl::MutexLock lock(&mu_);
     auto heard = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      for (const std::string& h : heard_) {
-        if (h == line) return true;
-      }
-      return false;
+      return absl::c_linear_search(heard_, line);
     };
     return mu_.AwaitWithTimeout(absl::Condition(&heard), kTimeout);
   }
-  void Leave() { client_->Stop(); }
+  void Leave() { client_.Leave(); }
 
  private:
-  const std::string name_;
   absl::Mutex mu_;
   std::vector<std::string> heard_ ABSL_GUARDED_BY(mu_);
-  tao::Registry registry_;
-  std::unique_ptr<tao::Client> client_;  // last: stopped first
+  chat::ChatClient client_;  // last: its handler uses the members above
 };
 
 TEST(ReadmeServerTest, TwoClientsHearABroadcast) {
@@ -203,7 +189,7 @@ TEST(ReadmeServerTest, TwoClientsHearABroadcast) {
   Member alice("alice");
   Member bob("bob");
   for (Member* member : {&alice, &bob}) {
-    ASSERT_TRUE(member->Join(std::string(address)).ok());
+    ASSERT_TRUE(member->Join(address).ok());
   }
   // Hearing its own hello means the server has counted that connection in
   // (a client's connect completes before the server accepts it).

@@ -21,6 +21,7 @@
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "examples/common/transcripts.h"
 #include "tao/tao.h"
 #include "tao/tls/test_certs.h"
 #include "tao/tls/tls_context.h"
@@ -45,32 +46,7 @@ std::string CommonName(absl::string_view subject) {
   return std::string(subject.substr(0, subject.find(',')));
 }
 
-// What each member heard, in order.
-class Transcripts {
- public:
-  void Heard(const std::string& listener, absl::string_view line) {
-    absl::MutexLock lock(&mu_);
-    heard_[listener].emplace_back(line);
-  }
-  bool WaitForAll(const std::vector<std::string>& listeners, size_t count) {
-    absl::MutexLock lock(&mu_);
-    auto done = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      for (const std::string& name : listeners) {
-        if (heard_[name].size() < count) return false;
-      }
-      return true;
-    };
-    return mu_.AwaitWithTimeout(absl::Condition(&done), kTimeout);
-  }
-  std::map<std::string, std::vector<std::string>> Snapshot() {
-    absl::MutexLock lock(&mu_);
-    return heard_;
-  }
-
- private:
-  absl::Mutex mu_;
-  std::map<std::string, std::vector<std::string>> heard_ ABSL_GUARDED_BY(mu_);
-};
+using ::tao::examples::Transcripts;
 
 // A chat client over TLS with its own certificate.
 class Member {
@@ -249,7 +225,7 @@ int main() {
     Print(absl::StrCat(room[i]->name(), " says: ", lines[i]));
     absl::Status said = room[i]->Say(lines[i]);
     if (!said.ok()) return Fail(said.ToString());
-    if (!transcripts.WaitForAll(names, i + 1)) {
+    if (!transcripts.WaitForAll(names, i + 1, kTimeout)) {
       return Fail(absl::StrCat("not every member heard ", room[i]->name()));
     }
   }

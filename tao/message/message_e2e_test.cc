@@ -191,20 +191,28 @@ TEST(MessageE2ETest, UnicastReachesOnlyItsTarget) {
 
 // --- 8. The envelope codec end to end -------------------------------------
 
-TEST(MessageE2ETest, EnvelopeCodecServerAndClientExchangeChats) {
-  constexpr int kMessages = 50;
+// One I/O loop and the envelope codec.
+ServerOptions EnvelopeOptions(int handler_threads) {
   ServerOptions options;
   options.io_threads = 1;
-  options.handler_threads = 2;
+  options.handler_threads = handler_threads;
   options.codec = std::make_shared<EnvelopeCodec>();
-  MessageServer server(options);
-  ASSERT_TRUE(server.registry()
-                  .Register<test::Chat>([](Context& ctx, const test::Chat& c) {
-                    test::Chat reply;
-                    reply.set_text("echo: " + c.text());
-                    (void)ctx.Reply(reply);
-                  })
-                  .ok());
+  return options;
+}
+
+// Answers every Chat with "echo: <text>".
+absl::Status RegisterChatEcho(Registry& registry) {
+  return registry.Register<test::Chat>([](Context& ctx, const test::Chat& c) {
+    test::Chat reply;
+    reply.set_text("echo: " + c.text());
+    (void)ctx.Reply(reply);
+  });
+}
+
+TEST(MessageE2ETest, EnvelopeCodecServerAndClientExchangeChats) {
+  constexpr int kMessages = 50;
+  MessageServer server(EnvelopeOptions(/*handler_threads=*/2));
+  ASSERT_TRUE(RegisterChatEcho(server.registry()).ok());
   ASSERT_TRUE(server.Start().ok());
 
   absl::Mutex mu;
@@ -254,18 +262,8 @@ TEST(MessageE2ETest, EnvelopeCodecServerAndClientExchangeChats) {
 }
 
 TEST(MessageE2ETest, EnvelopeCodecServerSpeaksDelimitedEnvelopesOnTheWire) {
-  ServerOptions options;
-  options.io_threads = 1;
-  options.handler_threads = 0;
-  options.codec = std::make_shared<EnvelopeCodec>();
-  MessageServer server(options);
-  ASSERT_TRUE(server.registry()
-                  .Register<test::Chat>([](Context& ctx, const test::Chat& c) {
-                    test::Chat reply;
-                    reply.set_text("echo: " + c.text());
-                    (void)ctx.Reply(reply);
-                  })
-                  .ok());
+  MessageServer server(EnvelopeOptions(/*handler_threads=*/0));
+  ASSERT_TRUE(RegisterChatEcho(server.registry()).ok());
   ASSERT_TRUE(server.Start().ok());
   absl::StatusOr<TestPeer> peer = TestPeer::Connect(server.address());
   ASSERT_TRUE(peer.ok()) << peer.status();

@@ -135,6 +135,35 @@ bool IsConnectionRefused(const absl::Status& error) {
 
 // The fixture's members outlive the clients and servers each test declares
 // in its body (they are destroyed first), so callbacks may capture them.
+// Reconnecting from 10 ms on, up to `max_backoff` between attempts.
+TcpClientOptions Retrying(absl::Duration max_backoff) {
+  TcpClientOptions options;
+  options.reconnect.enabled = true;
+  options.reconnect.initial_backoff = absl::Milliseconds(10);
+  options.reconnect.max_backoff = max_backoff;
+  return options;
+}
+
+// Many clients, each with its own tracker (connection ids are per client)
+// and its own received bytes. The clients are declared last, so they are
+// destroyed (stopped) before what their handlers use.
+struct Swarm {
+  TcpClient& Add(EventLoopThreadPool* loops = nullptr) {
+    trackers.push_back(std::make_unique<ConnectionTracker>());
+    received.push_back(std::make_unique<Received>());
+    clients.push_back(std::make_unique<TcpClient>(
+        TcpClientOptions(),
+        testing::Tracked(*trackers.back(),
+                         {.on_data = received.back()->Sink()}),
+        loops));
+    return *clients.back();
+  }
+
+  std::vector<std::unique_ptr<ConnectionTracker>> trackers;
+  std::vector<std::unique_ptr<Received>> received;
+  std::vector<std::unique_ptr<TcpClient>> clients;
+};
+
 class ClientTest : public ::testing::Test {
  protected:
   void StartEchoServer(absl::string_view address = "127.0.0.1:0") {
@@ -142,6 +171,40 @@ class ClientTest : public ::testing::Test {
     absl::Status started =
         server_->Start({.on_data = server_received_.Sink()}, address);
     ASSERT_TRUE(started.ok()) << started;
+  }
+
+  // Connects `client` to `address`, which refuses, until `n` attempts
+  // failed; stops the client and returns every failure it reported.
+  std::vector<ConnectFailures::Failure> FailedAttempts(
+      TcpClient& client, const std::string& address, size_t n) {
+    client.OnConnectFailed(failures_.Callback());
+    EXPECT_TRUE(client.Connect(address).ok());
+    EXPECT_TRUE(failures_.WaitFor(n));
+    client.Stop();
+    return failures_.all();
+  }
+
+  // A client connecting to an echo server on 127.0.0.1 through `host`, a
+  // name for it, echoes one message and stops without a failed attempt.
+  void EchoesThroughAName(const std::string& host) {
+    server_ = std::make_unique<TestServer>();
+    ASSERT_TRUE(server_->Start({.on_data = Echo()}, "127.0.0.1:0").ok());
+    TcpClient client(TcpClientOptions(),
+                     testing::Tracked(tracker_, {.on_data = received_.Sink()}));
+    client.OnConnectFailed(failures_.Callback());
+    ASSERT_TRUE(
+        client.Connect(absl::StrCat(host, ":", server_->address().port()))
+            .ok());
+    absl::Status connected = client.WaitConnected(kTimeout);
+    ASSERT_TRUE(connected.ok()) << host << ": " << connected;
+    ConnectionPtr conn = client.connection();
+    ASSERT_NE(conn, nullptr);
+    EXPECT_EQ(conn->peer_address(), server_->address());
+    ASSERT_TRUE(client.Send("by name").ok());
+    ASSERT_TRUE(received_.WaitForSize(7));
+    EXPECT_EQ(received_.data(), "by name");
+    client.Stop();
+    EXPECT_TRUE(failures_.all().empty());
   }
 
   // A server that drops every connection on its first byte.
@@ -230,11 +293,8 @@ TEST_F(ClientTest, ConnectToAClosedPortReportsRefusedWithoutRetry) {
   ASSERT_NE(closed.port, 0);
   // Reconnect disabled (the default).
   TcpClient client(TcpClientOptions(), testing::Tracked(tracker_, {}));
-  client.OnConnectFailed(failures_.Callback());
-  ASSERT_TRUE(client.Connect(closed.address()).ok());
-  ASSERT_TRUE(failures_.WaitFor(1));
-  client.Stop();
-  const std::vector<ConnectFailures::Failure> all = failures_.all();
+  const std::vector<ConnectFailures::Failure> all =
+      FailedAttempts(client, closed.address(), 1);
   ASSERT_EQ(all.size(), 1u);
   EXPECT_TRUE(IsConnectionRefused(all[0].error)) << all[0].error;
   EXPECT_FALSE(all[0].will_retry);
@@ -245,17 +305,11 @@ TEST_F(ClientTest, ConnectToAClosedPortReportsRefusedWithoutRetry) {
 TEST_F(ClientTest, GivesUpAfterMaxAttempts) {
   const RefusingPort closed;
   ASSERT_NE(closed.port, 0);
-  TcpClientOptions options;
-  options.reconnect.enabled = true;
-  options.reconnect.initial_backoff = absl::Milliseconds(10);
-  options.reconnect.max_backoff = absl::Milliseconds(100);
+  TcpClientOptions options = Retrying(absl::Milliseconds(100));
   options.reconnect.max_attempts = 3;
   TcpClient client(options, testing::Tracked(tracker_, {}));
-  client.OnConnectFailed(failures_.Callback());
-  ASSERT_TRUE(client.Connect(closed.address()).ok());
-  ASSERT_TRUE(failures_.WaitFor(3));
-  client.Stop();
-  const std::vector<ConnectFailures::Failure> all = failures_.all();
+  const std::vector<ConnectFailures::Failure> all =
+      FailedAttempts(client, closed.address(), 3);
   ASSERT_EQ(all.size(), 3u);
   for (size_t i = 0; i < all.size(); ++i) {
     EXPECT_TRUE(IsConnectionRefused(all[i].error)) << i << ": " << all[i].error;
@@ -265,10 +319,7 @@ TEST_F(ClientTest, GivesUpAfterMaxAttempts) {
 }
 
 TEST_F(ClientTest, ReconnectsAfterTheServerRestarts) {
-  TcpClientOptions options;
-  options.reconnect.enabled = true;
-  options.reconnect.initial_backoff = absl::Milliseconds(10);
-  options.reconnect.max_backoff = absl::Milliseconds(100);
+  TcpClientOptions options = Retrying(absl::Milliseconds(100));
 
   auto a = std::make_unique<TestServer>();
   ASSERT_TRUE(a->Start({.on_data = Echo()}).ok());
@@ -395,31 +446,22 @@ TEST_F(ClientTest, ManyClientsAgainstOneServer) {
   const size_t kClients = kTsan ? 10 : 50;
   server_ = std::make_unique<TestServer>();
   ASSERT_TRUE(server_->Start({.on_data = Echo()}).ok());
-  // Connection ids are per client, so each client has its own tracker.
-  std::vector<std::unique_ptr<ConnectionTracker>> trackers;
-  std::vector<std::unique_ptr<Received>> received;
-  std::vector<std::unique_ptr<TcpClient>> clients;
+  Swarm swarm;
   for (size_t i = 0; i < kClients; ++i) {
-    trackers.push_back(std::make_unique<ConnectionTracker>());
-    received.push_back(std::make_unique<Received>());
-    clients.push_back(std::make_unique<TcpClient>(
-        TcpClientOptions(),
-        testing::Tracked(*trackers.back(),
-                         {.on_data = received.back()->Sink()})));
-    ASSERT_TRUE(clients.back()->Connect(server_->address().ToString()).ok());
+    ASSERT_TRUE(swarm.Add().Connect(server_->address().ToString()).ok());
   }
-  for (auto& tracker : trackers) ASSERT_TRUE(tracker->WaitForConnects(1));
+  for (auto& tracker : swarm.trackers) ASSERT_TRUE(tracker->WaitForConnects(1));
   std::vector<std::string> payloads;
   for (size_t i = 0; i < kClients; ++i) {
     payloads.push_back(RandomBytes(16 << 10, 1000 + i));
-    ASSERT_TRUE(clients[i]->Send(payloads[i]).ok());
+    ASSERT_TRUE(swarm.clients[i]->Send(payloads[i]).ok());
   }
   for (size_t i = 0; i < kClients; ++i) {
-    ASSERT_TRUE(received[i]->WaitForSize(payloads[i].size()));
-    EXPECT_TRUE(received[i]->data() == payloads[i]) << "client " << i;
+    ASSERT_TRUE(swarm.received[i]->WaitForSize(payloads[i].size()));
+    EXPECT_TRUE(swarm.received[i]->data() == payloads[i]) << "client " << i;
   }
-  clients.clear();  // each ~TcpClient stops
-  for (auto& tracker : trackers) {
+  swarm.clients.clear();  // each ~TcpClient stops
+  for (auto& tracker : swarm.trackers) {
     EXPECT_EQ(tracker->closes(), 1u);
     EXPECT_TRUE(tracker->CheckBalanced());
   }
@@ -429,10 +471,7 @@ TEST_F(ClientTest, ManyClientsAgainstOneServer) {
 TEST_F(ClientTest, StopWhileRetryingEndsQuietly) {
   const RefusingPort closed;
   ASSERT_NE(closed.port, 0);
-  TcpClientOptions options;
-  options.reconnect.enabled = true;
-  options.reconnect.initial_backoff = absl::Milliseconds(10);
-  options.reconnect.max_backoff = absl::Milliseconds(20);
+  TcpClientOptions options = Retrying(absl::Milliseconds(20));
   TcpClient client(options, testing::Tracked(tracker_, {}));
   client.OnConnectFailed(failures_.Callback());
   ASSERT_TRUE(client.Connect(closed.address()).ok());
@@ -547,24 +586,7 @@ TEST_F(ClientTest, ConnectToAMissingUnixSocketFails) {
 // Host names
 
 TEST_F(ClientTest, ConnectsToLocalhostByName) {
-  server_ = std::make_unique<TestServer>();
-  ASSERT_TRUE(server_->Start({.on_data = Echo()}, "127.0.0.1:0").ok());
-  TcpClient client(TcpClientOptions(),
-                   testing::Tracked(tracker_, {.on_data = received_.Sink()}));
-  client.OnConnectFailed(failures_.Callback());
-  ASSERT_TRUE(
-      client.Connect(absl::StrCat("localhost:", server_->address().port()))
-          .ok());
-  absl::Status connected = client.WaitConnected(kTimeout);
-  ASSERT_TRUE(connected.ok()) << connected;
-  ConnectionPtr conn = client.connection();
-  ASSERT_NE(conn, nullptr);
-  EXPECT_EQ(conn->peer_address(), server_->address());
-  ASSERT_TRUE(client.Send("ping").ok());
-  ASSERT_TRUE(received_.WaitForSize(4));
-  EXPECT_EQ(received_.data(), "ping");
-  client.Stop();
-  EXPECT_TRUE(failures_.all().empty());
+  ASSERT_NO_FATAL_FAILURE(EchoesThroughAName("localhost"));
   EXPECT_EQ(tracker_.closes(), 1u);
 }
 
@@ -611,21 +633,7 @@ TEST_F(ClientTest, ConnectsByAHostNameFromTheHostsFile) {
   if (name.empty()) {
     GTEST_SKIP() << "no loopback-only name besides localhost in /etc/hosts";
   }
-  server_ = std::make_unique<TestServer>();
-  ASSERT_TRUE(server_->Start({.on_data = Echo()}, "127.0.0.1:0").ok());
-  TcpClient client(TcpClientOptions(),
-                   testing::Tracked(tracker_, {.on_data = received_.Sink()}));
-  client.OnConnectFailed(failures_.Callback());
-  ASSERT_TRUE(
-      client.Connect(absl::StrCat(name, ":", server_->address().port())).ok());
-  absl::Status connected = client.WaitConnected(kTimeout);
-  ASSERT_TRUE(connected.ok()) << name << ": " << connected;
-  EXPECT_EQ(client.connection()->peer_address(), server_->address());
-  ASSERT_TRUE(client.Send("by name").ok());
-  ASSERT_TRUE(received_.WaitForSize(7));
-  EXPECT_EQ(received_.data(), "by name");
-  client.Stop();
-  EXPECT_TRUE(failures_.all().empty());
+  EchoesThroughAName(name);
 }
 
 // A host name no resolver can know, refused before any query is sent: a DNS
@@ -683,32 +691,21 @@ TEST_F(ClientTest, AThousandClientsOnTwoLoopsUseTwoThreads) {
   const size_t threads_before = ProcessThreads();
   EventLoopThreadPool loops(2);
   loops.Start();
-  // Connection ids are per client, so each client has its own tracker.
-  // Declared before the clients, which are destroyed first.
-  std::vector<std::unique_ptr<ConnectionTracker>> trackers;
-  std::vector<std::unique_ptr<Received>> received;
-  std::vector<std::unique_ptr<TcpClient>> clients;
+  Swarm swarm;  // after `loops`: the clients go first
   for (size_t i = 0; i < kClients; ++i) {
-    trackers.push_back(std::make_unique<ConnectionTracker>());
-    received.push_back(std::make_unique<Received>());
-    clients.push_back(std::make_unique<TcpClient>(
-        TcpClientOptions(),
-        testing::Tracked(*trackers.back(),
-                         {.on_data = received.back()->Sink()}),
-        &loops));
-    ASSERT_TRUE(clients.back()->Connect(address).ok()) << "client " << i;
+    ASSERT_TRUE(swarm.Add(&loops).Connect(address).ok()) << "client " << i;
   }
   for (size_t i = 0; i < kClients; ++i) {
-    absl::Status connected = clients[i]->WaitConnected(kTimeout);
+    absl::Status connected = swarm.clients[i]->WaitConnected(kTimeout);
     ASSERT_TRUE(connected.ok()) << "client " << i << ": " << connected;
   }
   for (size_t i = 0; i < kClients; ++i) {
-    ASSERT_TRUE(clients[i]->Send(absl::StrCat("client ", i)).ok());
+    ASSERT_TRUE(swarm.clients[i]->Send(absl::StrCat("client ", i)).ok());
   }
   for (size_t i = 0; i < kClients; ++i) {
     const std::string want = absl::StrCat("client ", i);
-    ASSERT_TRUE(received[i]->WaitForSize(want.size())) << "client " << i;
-    EXPECT_EQ(received[i]->data(), want);
+    ASSERT_TRUE(swarm.received[i]->WaitForSize(want.size())) << "client " << i;
+    EXPECT_EQ(swarm.received[i]->data(), want);
   }
   ASSERT_TRUE(server_->tracker().WaitForConnects(kClients));
   EXPECT_EQ(server_->server().connection_count(), kClients);
@@ -721,7 +718,7 @@ TEST_F(ClientTest, AThousandClientsOnTwoLoopsUseTwoThreads) {
       << threads_before << " threads before the pool, " << threads_during
       << " with " << kClients << " connected clients";
   size_t on_loop[2] = {0, 0};
-  for (const std::unique_ptr<TcpClient>& client : clients) {
+  for (const std::unique_ptr<TcpClient>& client : swarm.clients) {
     ASSERT_TRUE(client->loop() == loops.loop(0) ||
                 client->loop() == loops.loop(1));
     ++on_loop[client->loop() == loops.loop(0) ? 0 : 1];
@@ -731,8 +728,8 @@ TEST_F(ClientTest, AThousandClientsOnTwoLoopsUseTwoThreads) {
   EXPECT_EQ(on_loop[0], kClients / 2);  // handed out round-robin
   EXPECT_EQ(on_loop[1], kClients / 2);
 
-  clients.clear();  // each ~TcpClient stops; the pool runs on
-  for (const std::unique_ptr<ConnectionTracker>& tracker : trackers) {
+  swarm.clients.clear();  // each ~TcpClient stops; the pool runs on
+  for (const std::unique_ptr<ConnectionTracker>& tracker : swarm.trackers) {
     EXPECT_EQ(tracker->closes(), 1u);
     EXPECT_TRUE(tracker->CheckBalanced());
   }
