@@ -1,6 +1,7 @@
 #include "tao/message/dispatcher.h"
 
 #include <algorithm>
+#include <exception>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -57,6 +58,7 @@ DispatchStats Dispatcher::stats() const {
   stats.unknown_types = unknown_types_.load(kRelaxed);
   stats.bad_frames = bad_frames_.load(kRelaxed);
   stats.bad_payloads = bad_payloads_.load(kRelaxed);
+  stats.handler_exceptions = handler_exceptions_.load(kRelaxed);
   return stats;
 }
 
@@ -116,10 +118,28 @@ void Dispatcher::RunHandler(Connection& connection,
                             const Registry::DispatchFn& dispatch, int32_t type,
                             absl::string_view payload) {
   Context context(connection, *endpoint_, type);
-  absl::Status status = dispatch(context, payload);
+  bool threw = false;
+  absl::Status status =
+      Contain([&] { return dispatch(context, payload); },
+              absl::StrCat("the handler of message type ", type), &threw);
   if (!status.ok()) {
-    bad_payloads_.fetch_add(1, kRelaxed);
+    (threw ? handler_exceptions_ : bad_payloads_).fetch_add(1, kRelaxed);
     connection.CloseWithError(std::move(status));
+  }
+}
+
+absl::Status Dispatcher::Contain(absl::FunctionRef<absl::Status()> fn,
+                                 absl::string_view what, bool* threw) {
+  *threw = true;
+  try {
+    absl::Status status = fn();
+    *threw = false;
+    return status;
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat(what, " threw: ", e.what()));
+  } catch (...) {
+    return absl::InternalError(
+        absl::StrCat(what, " threw a non-std::exception"));
   }
 }
 
@@ -146,13 +166,29 @@ void Dispatcher::Enqueue(Connection& connection, ConnectionState& state,
   }
 }
 
-void Dispatcher::Execute(Connection& /*connection*/, ConnectionState& state,
+void Dispatcher::Execute(Connection& connection, ConnectionState& state,
                          absl::AnyInvocable<void()> work) {
+  // A throwing timer or idle callback closes its connection, not the
+  // process.
+  auto contained = [this, self = connection.shared_from_this(),
+                    work = std::move(work)]() mutable {
+    bool threw = false;
+    absl::Status status = Contain(
+        [&] {
+          work();
+          return absl::OkStatus();
+        },
+        "a connection timer", &threw);
+    if (threw) {
+      handler_exceptions_.fetch_add(1, kRelaxed);
+      self->CloseWithError(std::move(status));
+    }
+  };
   if (pool_ == nullptr) {
-    work();
+    contained();
     return;
   }
-  StrandOf(state).Post(std::move(work));
+  StrandOf(state).Post(std::move(contained));
 }
 
 }  // namespace tao

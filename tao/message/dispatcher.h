@@ -12,8 +12,9 @@
 // connection with the codec's error; an unknown type goes to the registry's
 // catch-all handler, or is reported and skipped (or closes, per
 // UnknownTypePolicy); a payload that does not parse closes the connection.
-// Every case is counted and reported to OnError; other connections are never
-// affected.
+// A handler (or connection timer) that throws closes its connection with
+// INTERNAL naming the exception. Every case is counted and reported to
+// OnError; other connections are never affected.
 //
 // Thread safety: OnData and Execute run on the connection's loop thread.
 // stats() from any thread. Start/Shutdown from the owner's controlling
@@ -26,6 +27,7 @@
 #include <memory>
 
 #include "absl/functional/any_invocable.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "codec/codec.h"
 #include "tao/concurrent/worker_pool.h"
@@ -45,6 +47,9 @@ struct DispatchStats {
   uint64_t unknown_types = 0;  // frames whose type has no handler
   uint64_t bad_frames = 0;     // framing errors (connection closed)
   uint64_t bad_payloads = 0;   // payloads that did not parse (closed)
+  // Handlers or connection timers that threw (connection closed with
+  // INTERNAL naming the exception; the process goes on).
+  uint64_t handler_exceptions = 0;
 };
 
 // `codec`, or the process-wide TLV codec (Go tao's framing) when null.
@@ -93,6 +98,10 @@ class Dispatcher {
                const Registry::DispatchFn& dispatch, int32_t type,
                absl::string_view payload);
   WorkerPool::Strand& StrandOf(ConnectionState& state);
+  // fn(), or INTERNAL naming `what` and the exception when it throws
+  // (*threw says which).
+  static absl::Status Contain(absl::FunctionRef<absl::Status()> fn,
+                              absl::string_view what, bool* threw);
 
   const Registry* const registry_;  // may be null
   const Codec* const codec_;
@@ -108,6 +117,7 @@ class Dispatcher {
   std::atomic<uint64_t> unknown_types_{0};
   std::atomic<uint64_t> bad_frames_{0};
   std::atomic<uint64_t> bad_payloads_{0};
+  std::atomic<uint64_t> handler_exceptions_{0};
 };
 
 }  // namespace tao

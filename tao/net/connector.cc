@@ -58,6 +58,10 @@ void Connector::Retry() {
   });
 }
 
+void Connector::ResetBackoff() {
+  loop_->RunInLoop([self = shared_from_this()] { self->failures_ = 0; });
+}
+
 void Connector::Attempt() {
   if (stopped_) return;
   absl::StatusOr<Socket> socket = Socket::Create(address_.family());
@@ -121,7 +125,8 @@ void Connector::HandleWritable() {
         absl::StrCat("connect to ", address_.ToString(), ": self-connect")));
     return;
   }
-  failures_ = 0;
+  // Connected is not yet useful (the owner says when: ResetBackoff), so
+  // failures_ keeps counting.
   if (stopped_) {
     socket_.Close();
     return;

@@ -43,8 +43,11 @@ class Connector : public std::enable_shared_from_this<Connector> {
   void Start(ConnectedCallback on_connected, FailedCallback on_failed);
   void Stop();
   // Connects again after the policy's backoff (e.g. a lost connection).
-  // The attempt counter continues from the last success.
+  // The attempt counter grows with every failure and Retry, until
+  // ResetBackoff.
   void Retry();
+  // The last connection was useful: the next Retry waits initial_backoff.
+  void ResetBackoff();
 
   const InetAddress& address() const { return address_; }
 

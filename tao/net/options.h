@@ -69,6 +69,12 @@ struct ReconnectPolicy {
   absl::Duration max_backoff = absl::Seconds(30);
   // Give up after this many consecutive failed attempts (0: never).
   int max_attempts = 0;
+  // A connection that received data, or stayed up this long, was useful:
+  // losing it retries from initial_backoff. One that closed sooner without
+  // a byte from the peer counts as a failed attempt (reported, backed off,
+  // counted against max_attempts), so a server that accepts and closes at
+  // once is not hammered.
+  absl::Duration healthy_after = absl::Seconds(1);
 };
 
 // What TCP servers and clients share.

@@ -154,7 +154,7 @@ void TcpClient::OnEstablished(Connection& connection) {
   absl::MutexLock lock(&mu_);
   if (connection_.get() == &connection) {
     established_ = true;
-    failed_attempts_ = 0;
+    established_at_ = connection.loop()->Now();
   }
 }
 
@@ -181,7 +181,21 @@ void TcpClient::OnClosed(Connection& connection) {
     HandleFailedAttempt(connection.close_reason());
     return;
   }
-  if (reconnect && connector != nullptr) connector->Retry();
+  if (!reconnect || connector == nullptr) return;
+  const absl::Duration uptime =
+      ToDuration(connection.loop()->Now() - established_at_);
+  if (connection.bytes_read() == 0 &&
+      uptime < options_.reconnect.healthy_after) {
+    // Died before it was useful (e.g. a server that accepts and closes).
+    HandleFailedAttempt(absl::UnavailableError(
+        absl::StrCat("connection to ", connection.peer_address().ToString(),
+                     " closed after ", absl::FormatDuration(uptime),
+                     " without data: ", connection.close_reason().ToString())));
+    return;
+  }
+  failed_attempts_ = 0;
+  connector->ResetBackoff();
+  connector->Retry();
 }
 
 void TcpClient::HandleFailedAttempt(const absl::Status& error) {

@@ -146,7 +146,10 @@ class TcpClient final : private ConnectionOwner {
   // Established connections lost so far, and the last one's close reason.
   uint64_t lost_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status last_loss_ ABSL_GUARDED_BY(mu_);
-  int failed_attempts_ = 0;  // loop thread only
+  // Loop thread only: consecutive failed attempts, and when the current
+  // connection was established.
+  int failed_attempts_ = 0;
+  MonoTime established_at_{};
   // The error after which no retry follows.
   absl::Status gave_up_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

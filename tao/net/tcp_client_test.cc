@@ -547,6 +547,28 @@ TEST_F(ClientTest, ReconnectsAfterTheServerClosesTheConnection) {
   ASSERT_TRUE(server_->tracker().WaitForSettled(tracker_.connects()));
 }
 
+// A server that accepts and closes at once: each such connection counts as
+// a failed attempt (no data, shorter than healthy_after), so the client
+// backs off and gives up after max_attempts instead of retrying forever.
+TEST_F(ClientTest, ConnectionsThatDieBeforeBeingUsefulCountAsFailures) {
+  server_ = std::make_unique<TestServer>();
+  ASSERT_TRUE(
+      server_->Start({.on_connect = [](Connection&) { return false; }}).ok());
+  TcpClientOptions options = Retrying(absl::Milliseconds(40));
+  options.reconnect.max_attempts = 4;
+  TcpClient client(options, testing::Tracked(tracker_, {}));
+  const std::vector<ConnectFailures::Failure> all =
+      FailedAttempts(client, server_->address().ToString(), 4);
+  ASSERT_EQ(all.size(), 4u);
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].will_retry, i + 1 < all.size()) << "attempt " << i + 1;
+  }
+  EXPECT_NE(all.back().error.message().find("without data"),
+            absl::string_view::npos)
+      << all.back().error;
+  EXPECT_EQ(client.WaitConnected(kTimeout).code(), all.back().error.code());
+}
+
 TEST_F(ClientTest, StopIsBoundedByLingerWhenThePeerNeverCloses) {
   // A listener that never accepts: the kernel completes the handshake, and
   // nobody ever answers our FIN.
