@@ -112,9 +112,11 @@ class Dispatcher {
   const ErrorCallback on_error_;
   std::unique_ptr<WorkerPool> pool_;  // null: inline
 
+  // DispatchStats. Frames handled:
   std::atomic<uint64_t> messages_{0};
   std::atomic<uint64_t> heartbeats_{0};
   std::atomic<uint64_t> unknown_types_{0};
+  // Failures that closed their connection:
   std::atomic<uint64_t> bad_frames_{0};
   std::atomic<uint64_t> bad_payloads_{0};
   std::atomic<uint64_t> handler_exceptions_{0};

@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <memory>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
@@ -1074,6 +1075,101 @@ INSTANTIATE_TEST_SUITE_P(InlineAndPool, BadInputTest, ::testing::Values(0, 2),
                          [](const ::testing::TestParamInfo<int>& info) {
                            return info.param == 0 ? std::string("Inline")
                                                   : std::string("Pool");
+                         });
+
+// --- A handler or connection timer that throws ------------------------------
+// closes its own connection with INTERNAL naming the exception, is counted,
+// and disturbs nothing else: the server and a control connection go on.
+
+constexpr int32_t kEchoRaw = 11;
+constexpr int32_t kThrow = 12;
+constexpr int32_t kThrowInTimer = 13;
+
+class HandlerExceptionTest : public ::testing::TestWithParam<int> {
+ protected:
+  void SetUp() override {
+    ServerOptions options;
+    options.handler_threads = GetParam();  // inline (0) or a pool
+    options.io_threads = 1;
+    server_ = std::make_unique<MessageServer>(options);
+    Registry& registry = server_->registry();
+    ASSERT_TRUE(registry
+                    .RegisterRaw(kEchoRaw,
+                                 [](Context& ctx, absl::string_view p) {
+                                   (void)ctx.ReplyRaw(kEchoRaw, p);
+                                 })
+                    .ok());
+    ASSERT_TRUE(registry
+                    .RegisterRaw(kThrow,
+                                 [](Context&, absl::string_view p) {
+                                   throw std::runtime_error(std::string(p));
+                                 })
+                    .ok());
+    ASSERT_TRUE(registry
+                    .RegisterRaw(kThrowInTimer,
+                                 [](Context& ctx, absl::string_view) {
+                                   ctx.connection().RunAfter(
+                                       absl::ZeroDuration(), [](Connection&) {
+                                         throw 42;  // not a std::exception
+                                       });
+                                 })
+                    .ok());
+    ASSERT_TRUE(server_->Start().ok());
+  }
+
+  // A control connection echoes `text` byte-exact.
+  void ExpectEcho(TestPeer& peer, absl::string_view text) {
+    const std::string frame = TlvFrame(kEchoRaw, text);
+    ASSERT_TRUE(peer.WriteAll(frame).ok());
+    absl::StatusOr<std::string> got = peer.ReadExactly(frame.size());
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(*got, frame);
+  }
+
+  // A victim sends `frames`; it must be closed with INTERNAL containing
+  // `reason` while a control connection keeps echoing.
+  void ExpectOnlyTheVictimClosed(const std::string& frames,
+                                 absl::string_view reason) {
+    absl::StatusOr<TestPeer> control = server_->Connect();
+    absl::StatusOr<TestPeer> victim = server_->Connect();
+    ASSERT_TRUE(control.ok() && victim.ok());
+    ExpectEcho(*control, "before");
+    ASSERT_TRUE(victim->WriteAll(frames).ok());
+    EXPECT_TRUE(victim->WaitClosed().ok());
+    ExpectEcho(*control, "after");
+    ASSERT_TRUE(server_->tracker().WaitForSettled(1));
+    ConnectionPtr c = server_->tracker().WaitForPeer(victim->local_address());
+    ASSERT_NE(c, nullptr);
+    ConnectionTracker::Record record = server_->tracker().Get(c->id());
+    ASSERT_EQ(record.errors.size(), 1u);
+    EXPECT_TRUE(absl::IsInternal(record.errors[0])) << record.errors[0];
+    EXPECT_NE(record.errors[0].message().find(reason), absl::string_view::npos)
+        << record.errors[0];
+    ServerStats stats = server_->server().stats();
+    EXPECT_EQ(stats.handler_exceptions, 1u);
+    EXPECT_EQ(stats.bad_payloads, 0u);
+    EXPECT_EQ(stats.closed_with_error, 1u);
+    EXPECT_EQ(stats.connections, 1u);
+  }
+
+  std::unique_ptr<MessageServer> server_;
+};
+
+TEST_P(HandlerExceptionTest, AThrowingHandlerClosesOnlyItsConnection) {
+  ExpectOnlyTheVictimClosed(
+      TlvFrame(kThrow, "boom") + TlvFrame(kEchoRaw, "never answered"),
+      "message type 12 threw: boom");
+}
+
+TEST_P(HandlerExceptionTest, AThrowingTimerClosesOnlyItsConnection) {
+  ExpectOnlyTheVictimClosed(TlvFrame(kThrowInTimer, ""),
+                            "a connection timer threw");
+}
+
+INSTANTIATE_TEST_SUITE_P(InlineAndPool, HandlerExceptionTest,
+                         ::testing::Values(0, 2),
+                         [](const ::testing::TestParamInfo<int>& info) {
+                           return info.param == 0 ? "Inline" : "Pool";
                          });
 
 }  // namespace

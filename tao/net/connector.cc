@@ -97,14 +97,7 @@ void Connector::Attempt() {
 }
 
 void Connector::HandleWritable() {
-  if (channel_ != nullptr) {
-    channel_->Remove();
-    // Destroyed later: this runs inside the channel's own handler.
-    loop_->QueueInLoop(
-        [channel = std::shared_ptr<Channel>(std::move(channel_))] {});
-  }
-  loop_->Cancel(timeout_timer_);
-  timeout_timer_ = TimerId{};
+  StopWatching();
   absl::Status error = socket_.TakeError();
   if (!error.ok()) {
     Fail(absl::Status(error.code(),
@@ -161,14 +154,19 @@ void Connector::ScheduleRetry() {
   });
 }
 
-void Connector::Cleanup() {
+void Connector::StopWatching() {
   if (channel_ != nullptr) {
     channel_->Remove();
+    // Destroyed later: this may run inside the channel's own handler.
     loop_->QueueInLoop(
         [channel = std::shared_ptr<Channel>(std::move(channel_))] {});
   }
   loop_->Cancel(timeout_timer_);
   timeout_timer_ = TimerId{};
+}
+
+void Connector::Cleanup() {
+  StopWatching();
   socket_.Close();
 }
 

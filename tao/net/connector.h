@@ -59,6 +59,9 @@ class Connector : public std::enable_shared_from_this<Connector> {
   void HandleWritable();
   void Fail(absl::Status error);
   void ScheduleRetry();
+  // Stops watching the pending socket: its channel and connect timeout.
+  void StopWatching();
+  // StopWatching, then closes the socket.
   void Cleanup();
 
   EventLoop* const loop_;
