@@ -146,8 +146,7 @@ void WorkerPool::Core::WorkerLoop(int index) {
 // ---------------------------------------------------------------------------
 // WorkerPool
 
-WorkerPool::WorkerPool(int threads)
-    : core_(std::make_shared<Core>(threads)) {
+WorkerPool::WorkerPool(int threads) : core_(std::make_shared<Core>(threads)) {
   TAO_CHECK(threads > 0) << "WorkerPool needs at least one thread (resolve "
                             "kOneThreadPerCore with ResolveThreadCount)";
   absl::MutexLock lock(&join_mu_);
