@@ -59,6 +59,7 @@ DispatchStats Dispatcher::stats() const {
   stats.bad_frames = bad_frames_.load(kRelaxed);
   stats.bad_payloads = bad_payloads_.load(kRelaxed);
   stats.handler_exceptions = handler_exceptions_.load(kRelaxed);
+  stats.handled_after_close = handled_after_close_.load(kRelaxed);
   return stats;
 }
 
@@ -117,6 +118,9 @@ void Dispatcher::HandleFrame(Connection& connection, const Frame& frame,
 void Dispatcher::RunHandler(Connection& connection,
                             const Registry::DispatchFn& dispatch, int32_t type,
                             absl::string_view payload) {
+  if (connection.state() == Connection::State::kClosed) {
+    handled_after_close_.fetch_add(1, kRelaxed);
+  }
   Context context(connection, *endpoint_, type);
   bool threw = false;
   absl::Status status =

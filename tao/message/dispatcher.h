@@ -50,6 +50,10 @@ struct DispatchStats {
   // Handlers or connection timers that threw (connection closed with
   // INTERNAL naming the exception; the process goes on).
   uint64_t handler_exceptions = 0;
+  // Messages whose handler ran when their connection could no longer send
+  // (closed by the peer, an error or the grace period of a Stop): any reply
+  // to them was lost. Zero for peers that wait for their answers.
+  uint64_t handled_after_close = 0;
 };
 
 // `codec`, or the process-wide TLV codec (Go tao's framing) when null.
@@ -120,6 +124,7 @@ class Dispatcher {
   std::atomic<uint64_t> bad_frames_{0};
   std::atomic<uint64_t> bad_payloads_{0};
   std::atomic<uint64_t> handler_exceptions_{0};
+  std::atomic<uint64_t> handled_after_close_{0};
 };
 
 }  // namespace tao

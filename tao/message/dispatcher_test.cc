@@ -1085,13 +1085,18 @@ constexpr int32_t kEchoRaw = 11;
 constexpr int32_t kThrow = 12;
 constexpr int32_t kThrowInTimer = 13;
 
+// One I/O loop; handlers inline (0) or on a pool of `handler_threads`.
+std::unique_ptr<MessageServer> OneLoopServer(int handler_threads) {
+  ServerOptions options;
+  options.handler_threads = handler_threads;
+  options.io_threads = 1;
+  return std::make_unique<MessageServer>(options);
+}
+
 class HandlerExceptionTest : public ::testing::TestWithParam<int> {
  protected:
   void SetUp() override {
-    ServerOptions options;
-    options.handler_threads = GetParam();  // inline (0) or a pool
-    options.io_threads = 1;
-    server_ = std::make_unique<MessageServer>(options);
+    server_ = OneLoopServer(GetParam());
     Registry& registry = server_->registry();
     ASSERT_TRUE(registry
                     .RegisterRaw(kEchoRaw,
@@ -1167,6 +1172,110 @@ TEST_P(HandlerExceptionTest, AThrowingTimerClosesOnlyItsConnection) {
 }
 
 INSTANTIATE_TEST_SUITE_P(InlineAndPool, HandlerExceptionTest,
+                         ::testing::Values(0, 2),
+                         [](const ::testing::TestParamInfo<int>& info) {
+                           return info.param == 0 ? "Inline" : "Pool";
+                         });
+
+// --- 8. Replies are never lost ------------------------------------------
+
+// A request that was read is answered before its connection finishes
+// closing: when the peer half-closes right after it, and when the server
+// stops with a grace period while handlers are still behind.
+class NoLostRepliesTest : public ::testing::TestWithParam<int> {
+ protected:
+  void SetUp() override {
+    server_ = OneLoopServer(GetParam());
+    ASSERT_TRUE(server_->registry()
+                    .RegisterRaw(kEchoRaw,
+                                 [this](Context& ctx, absl::string_view p) {
+                                   // With a pool, handlers stay behind the
+                                   // connection until the test releases
+                                   // them (inline they would block the loop).
+                                   if (GetParam() > 0) {
+                                     release_.WaitForNotificationWithTimeout(
+                                         kTimeout);
+                                   }
+                                   (void)ctx.ReplyRaw(kEchoRaw, p);
+                                 })
+                    .ok());
+    ASSERT_TRUE(server_->Start().ok());
+  }
+
+  std::vector<TestPeer> ConnectPeers(int n) {
+    std::vector<TestPeer> peers;
+    for (int i = 0; i < n; ++i) {
+      absl::StatusOr<TestPeer> peer = server_->Connect();
+      EXPECT_TRUE(peer.ok()) << peer.status();
+      if (!peer.ok()) break;
+      peers.push_back(*std::move(peer));
+    }
+    return peers;
+  }
+
+  absl::Notification release_;  // outlives server_ (its handlers wait)
+  NotifyOnExit release_on_exit_{release_};
+  std::unique_ptr<MessageServer> server_;
+};
+
+TEST_P(NoLostRepliesTest, ARequestFollowedByAHalfCloseIsAnswered) {
+  const int kPeers = kTsan ? 50 : 200;
+  std::vector<TestPeer> peers = ConnectPeers(kPeers);
+  ASSERT_EQ(peers.size(), static_cast<size_t>(kPeers));
+  for (int i = 0; i < kPeers; ++i) {
+    ASSERT_TRUE(peers[i].WriteAll(TlvFrame(kEchoRaw, absl::StrCat(i))).ok());
+    ASSERT_TRUE(peers[i].ShutdownWrite().ok());
+  }
+  release_.Notify();
+  int answered = 0;
+  for (int i = 0; i < kPeers; ++i) {
+    absl::StatusOr<std::string> got = peers[i].ReadUntilEof();
+    ASSERT_TRUE(got.ok()) << got.status();
+    if (*got == TlvFrame(kEchoRaw, absl::StrCat(i))) ++answered;
+  }
+  EXPECT_EQ(answered, kPeers);
+  ASSERT_TRUE(server_->tracker().WaitForSettled(kPeers));
+  EXPECT_EQ(server_->tracker().errors(), 0u);
+  EXPECT_EQ(server_->server().stats().handled_after_close, 0u);
+}
+
+TEST_P(NoLostRepliesTest, StopWithGraceAnswersEveryRequestAlreadyRead) {
+  const int kPeers = kTsan ? 5 : 20;
+  const int kRequests = 50;
+  std::vector<TestPeer> peers = ConnectPeers(kPeers);
+  ASSERT_EQ(peers.size(), static_cast<size_t>(kPeers));
+  std::vector<std::string> expected(kPeers);
+  for (int i = 0; i < kPeers; ++i) {
+    std::string frames;
+    for (int r = 0; r < kRequests; ++r) {
+      frames += TlvFrame(kEchoRaw, absl::StrCat(i, "/", r));
+    }
+    ASSERT_TRUE(peers[i].WriteAll(frames).ok());
+    expected[i] = std::move(frames);
+  }
+  // Every request was read and handed to a handler (which, with a pool,
+  // has not run yet) before the server stops.
+  const uint64_t total = uint64_t{kPeers} * kRequests;
+  for (absl::Time deadline = absl::Now() + kTimeout;
+       server_->server().stats().messages < total;) {
+    ASSERT_LT(absl::Now(), deadline) << server_->server().stats().messages;
+    std::this_thread::yield();
+  }
+  server_->server().Stop(absl::Seconds(30));
+  release_.Notify();
+  for (int i = 0; i < kPeers; ++i) {
+    absl::StatusOr<std::string> got = peers[i].ReadUntilEof();
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(got->size(), expected[i].size()) << "peer " << i;
+    EXPECT_TRUE(*got == expected[i]) << "peer " << i;
+    peers[i].Close();
+  }
+  server_->Stop();
+  EXPECT_EQ(server_->server().stats().handled_after_close, 0u);
+  EXPECT_EQ(server_->tracker().errors(), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(InlineAndPool, NoLostRepliesTest,
                          ::testing::Values(0, 2),
                          [](const ::testing::TestParamInfo<int>& info) {
                            return info.param == 0 ? "Inline" : "Pool";

@@ -424,39 +424,66 @@ void Connection::HandleRead() {
   if (result->bytes > 0) {
     bytes_read_.fetch_add(result->bytes, kRelaxed);
     last_read_ns_.store(ToNanos(loop_->Now()), kRelaxed);
-    in_read_handler_ = true;
-    handler_->OnData(*this, input_);
-    in_read_handler_ = false;
+    DeliverInput();
     if (state() == State::kClosed) return;
-    // Give a burst's big buffer back once drained; small ones stay for the
-    // next read (no allocation per read in steady state).
-    if (input_.readable_bytes() == 0 &&
-        input_.capacity() > kMaxRetainedBuffer) {
-      input_.ReleaseMemory();
-    }
-    if (flush_after_read_) {
-      flush_after_read_ = false;
-      FlushOutput();
-      if (state() == State::kClosed) return;
-    }
   }
   if (result->eof) HandlePeerEof();
+}
+
+void Connection::DeliverInput() {
+  in_read_handler_ = true;
+  handler_->OnData(*this, input_);
+  in_read_handler_ = false;
+  if (state() == State::kClosed) return;
+  // Give a burst's big buffer back once drained; small ones stay for the
+  // next read (no allocation per read in steady state).
+  if (input_.readable_bytes() == 0 && input_.capacity() > kMaxRetainedBuffer) {
+    input_.ReleaseMemory();
+  }
+  if (flush_after_read_) {
+    flush_after_read_ = false;
+    FlushOutput();
+  }
+}
+
+void Connection::DeliverHeldInput() {
+  if (state() == State::kClosed || paused_by_user_) return;
+  if (input_.readable_bytes() > 0) {
+    DeliverInput();
+    if (state() == State::kClosed || paused_by_user_) return;
+  }
+  if (peer_eof_ && !peer_eof_handled_) HandlePeerEof();
 }
 
 void Connection::HandlePeerEof() {
   peer_eof_ = true;
   UpdateReading();
+  // The handler paused with input left: it gets that first
+  // (DeliverHeldInput), then the EOF.
+  if (paused_by_user_ && input_.readable_bytes() > 0) return;
+  peer_eof_handled_ = true;
+  // The peer may only have half-closed and still be waiting for replies:
+  // close once the handler answered what it was given and that went out.
+  StartLingerTimer();
+  AfterHandlerWork(&Connection::FinishPeerEof);
+}
+
+void Connection::FinishPeerEof() {
   DrainPending();
   if (state() == State::kClosed) return;
   if (output_.empty()) {
     CloseInLoop(absl::OkStatus(), /*report_error=*/false);
     return;
   }
-  // The peer may only have half-closed: deliver what is queued, then close.
-  if (state() == State::kConnected) {
-    SetState(State::kDisconnecting);
-    StartLingerTimer();
-  }
+  if (state() == State::kConnected) SetState(State::kDisconnecting);
+}
+
+void Connection::AfterHandlerWork(void (Connection::*step)()) {
+  handler_->Execute(*this, [self = shared_from_this(), step] {
+    self->loop_->RunInLoop([self, step] {
+      if (self->state() != State::kClosed) ((*self).*step)();
+    });
+  });
 }
 
 void Connection::HandleHangUp() {
@@ -477,7 +504,8 @@ void Connection::HandleSocketError() {
 
 void Connection::UpdateReading() {
   if (channel_ == nullptr || state() == State::kClosed) return;
-  const bool want = !peer_eof_ && !paused_by_backpressure_ && !paused_by_user_;
+  const bool want = !peer_eof_ && !paused_by_backpressure_ &&
+                    !paused_by_user_ && !paused_for_shutdown_;
   if (want && !channel_->IsReading()) {
     channel_->EnableReading();
   } else if (!want && channel_->IsReading()) {
@@ -496,8 +524,14 @@ void Connection::PauseReading() {
 void Connection::ResumeReading() {
   if (state() == State::kClosed) return;
   loop_->RunInLoop([self = shared_from_this()] {
+    if (!self->paused_by_user_) return;
     self->paused_by_user_ = false;
     self->UpdateReading();
+    if (self->input_.readable_bytes() > 0 ||
+        (self->peer_eof_ && !self->peer_eof_handled_)) {
+      // Queued, not inline: ResumeReading may run inside OnData.
+      self->loop_->QueueInLoop([self] { self->DeliverHeldInput(); });
+    }
   });
 }
 
@@ -514,12 +548,25 @@ void Connection::ShutdownInLoop() {
     CloseInLoop(absl::OkStatus(), /*report_error=*/false);
     return;
   }
+  if (state() != State::kConnected || shutdown_requested_) return;
+  shutdown_requested_ = true;
+  // What the handler was given is answered; nothing new is taken meanwhile.
+  paused_for_shutdown_ = true;
+  UpdateReading();
+  StartLingerTimer();
+  AfterHandlerWork(&Connection::FinishShutdownRequest);
+}
+
+void Connection::FinishShutdownRequest() {
   if (state() != State::kConnected) return;
-  // Bytes other threads sent before Shutdown are delivered too.
+  // Bytes other threads sent before this point are delivered too.
   DrainPending();
   if (state() != State::kConnected) return;
   SetState(State::kDisconnecting);
-  StartLingerTimer();
+  // Read on, to see the peer's EOF (closing with unread input would send
+  // RST).
+  paused_for_shutdown_ = false;
+  UpdateReading();
   if (output_.empty()) FinishShutdown();
 }
 
@@ -545,9 +592,10 @@ void Connection::StartLingerTimer() {
     self->linger_timer_ = TimerId{};
     self->CloseInLoop(
         absl::DeadlineExceededError(absl::StrCat(
-            "connection ", self->id_, " not closed by the peer within ",
-            absl::FormatDuration(self->options_->linger), " (",
-            self->output_.size(), " bytes unsent)")),
+            "connection ", self->id_, " did not finish closing within ",
+            absl::FormatDuration(self->options_->linger),
+            " of its shutdown or the peer's EOF (", self->output_.size(),
+            " bytes unsent)")),
         /*report_error=*/true);
   });
 }

@@ -121,8 +121,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   absl::Status Send(const absl::Cord& bytes);
 
   // --- Closing (any thread; idempotent) ---
-  // Graceful half-close: flush queued output, then FIN; keep reading until
-  // the peer closes too (bounded by ConnectionOptions::linger).
+  // Graceful half-close: stop reading, let the handler finish what it was
+  // given (ConnectionHandler::Execute: replies from a worker pool still go
+  // out), flush queued output, then FIN; keep reading until the peer closes
+  // too. The whole is bounded by ConnectionOptions::linger.
   void Shutdown();
   // Closes now; queued output is discarded. close_reason() is OK.
   void Close();
@@ -144,6 +146,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // --- Flow control (any thread) ---
   // Stops / resumes delivering input (e.g. while a worker queue is full).
+  // Input the handler left in the buffer while paused is delivered again
+  // after ResumeReading (before anything new), so a handler may stop
+  // consuming mid-buffer; a peer EOF that came with it is reported after.
   void PauseReading();
   void ResumeReading();
 
@@ -184,7 +189,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void HandleWrite();
   void HandleHangUp();
   void HandleSocketError();
+  // Hands input_ to the handler and flushes what it sent.
+  void DeliverInput();
+  // After reading resumed: input the handler left while it had paused
+  // reading, then the peer's EOF if that came meanwhile.
+  void DeliverHeldInput();
   void HandlePeerEof();
+  void FinishPeerEof();
 
   void ScheduleFlush();
   void DrainPending();
@@ -193,6 +204,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void FlushOutput();
   void FinishShutdown();
   void ShutdownInLoop();
+  void FinishShutdownRequest();
+  // Runs `step` on the loop once the handler's work queued so far is done
+  // (ConnectionHandler::Execute), so replies to what was delivered go out
+  // before the connection closes.
+  void AfterHandlerWork(void (Connection::*step)());
   void CloseInLoop(absl::Status reason, bool report_error);
   void StartLingerTimer();
   void CheckHighWaterMark();
@@ -220,10 +236,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool flush_after_read_ = false;
   bool flush_queued_ = false;
   bool peer_eof_ = false;
+  bool peer_eof_handled_ = false;  // HandlePeerEof passed the input on
+  bool shutdown_requested_ = false;
   bool write_shut_down_ = false;
   bool above_high_water_ = false;
   bool paused_by_backpressure_ = false;
   bool paused_by_user_ = false;
+  // Between a Shutdown request and the handler finishing what was
+  // delivered: no new input is read meanwhile.
+  bool paused_for_shutdown_ = false;
   bool established_ = false;
   TimerId linger_timer_;
   TimerId handshake_timer_;
