@@ -35,6 +35,9 @@ Dispatcher::Dispatcher(const Registry* registry, const Codec* codec,
       handler_threads_(options.handler_threads),
       unknown_type_policy_(options.unknown_type_policy),
       max_queued_messages_(std::max<size_t>(options.max_queued_messages, 2)),
+      max_queued_bytes_(std::max<size_t>(options.max_queued_bytes, 2)),
+      max_total_queued_bytes_(
+          std::max<size_t>(options.max_total_queued_bytes, 2)),
       on_error_(std::move(on_error)) {}
 
 Dispatcher::~Dispatcher() { Shutdown(); }
@@ -60,12 +63,19 @@ DispatchStats Dispatcher::stats() const {
   stats.bad_payloads = bad_payloads_.load(kRelaxed);
   stats.handler_exceptions = handler_exceptions_.load(kRelaxed);
   stats.handled_after_close = handled_after_close_.load(kRelaxed);
+  stats.queued_bytes = total_queued_bytes_.load(kRelaxed);
+  stats.peak_queued_bytes = peak_queued_bytes_.load(kRelaxed);
+  stats.queue_full_pauses = queue_full_pauses_.load(kRelaxed);
   return stats;
 }
 
 void Dispatcher::OnData(Connection& connection, Buffer& input,
                         ConnectionState& state) {
   while (connection.state() != Connection::State::kClosed) {
+    if (pool_ != nullptr && input.readable_bytes() > 0 &&
+        PauseIfBacklogFull(connection, state)) {
+      return;  // the rest stays in `input` until reading resumes
+    }
     absl::StatusOr<std::optional<Frame>> frame = codec_->Decode(input.view());
     if (!frame.ok()) {
       bad_frames_.fetch_add(1, kRelaxed);
@@ -155,18 +165,83 @@ WorkerPool::Strand& Dispatcher::StrandOf(ConnectionState& state) {
 void Dispatcher::Enqueue(Connection& connection, ConnectionState& state,
                          const Registry::DispatchFn& dispatch, int32_t type,
                          absl::string_view payload) {
-  WorkerPool::Strand& strand = StrandOf(state);
-  ConnectionPtr keep_alive = connection.shared_from_this();
-  const size_t queued = strand.Post(
-      [this, keep_alive, &dispatch, type, payload = std::string(payload)] {
-        RunHandler(*keep_alive, dispatch, type, payload);
-      });
-  if (queued >= max_queued_messages_) {
-    connection.PauseReading();
-    std::weak_ptr<Connection> weak = keep_alive;
-    strand.NotifyWhenAtMost(max_queued_messages_ / 2, [weak] {
-      if (ConnectionPtr c = weak.lock()) c->ResumeReading();
-    });
+  const size_t bytes = payload.size();
+  state.queued_messages.fetch_add(1);
+  state.queued_bytes.fetch_add(bytes);
+  const size_t total = total_queued_bytes_.fetch_add(bytes) + bytes;
+  size_t peak = peak_queued_bytes_.load(kRelaxed);
+  while (total > peak &&
+         !peak_queued_bytes_.compare_exchange_weak(peak, total, kRelaxed)) {
+  }
+  // The handler keeps the connection (and so `state`, which lives in its
+  // ConnectionHandler) alive.
+  StrandOf(state).Post([this, keep_alive = connection.shared_from_this(),
+                        &state, &dispatch, type,
+                        payload = std::string(payload)] {
+    RunHandler(*keep_alive, dispatch, type, payload);
+    OnHandlerDone(*keep_alive, state, payload.size());
+  });
+}
+
+bool Dispatcher::OwnBacklogFull(const ConnectionState& state) const {
+  return state.queued_messages.load() >= max_queued_messages_ ||
+         state.queued_bytes.load() >= max_queued_bytes_;
+}
+
+bool Dispatcher::TotalBacklogFull() const {
+  return total_queued_bytes_.load() >= max_total_queued_bytes_;
+}
+
+bool Dispatcher::PauseIfBacklogFull(Connection& connection,
+                                    ConnectionState& state) {
+  // Announce the wait first, then look again: a worker that shrinks the
+  // backlog meanwhile either sees the announcement or is seen here.
+  if (OwnBacklogFull(state)) {
+    state.waiting.store(true);
+    if (!OwnBacklogFull(state)) {
+      state.waiting.store(false);
+      return false;
+    }
+  } else if (TotalBacklogFull()) {
+    {
+      absl::MutexLock lock(&waiters_mu_);
+      total_waiters_.push_back(connection.weak_from_this());
+      has_total_waiters_.store(true);
+    }
+    if (!TotalBacklogFull()) return false;  // a spurious resume is harmless
+  } else {
+    return false;
+  }
+  queue_full_pauses_.fetch_add(1, kRelaxed);
+  // Inline (loop thread): paused before any worker's resume, which is
+  // queued to the loop, can run.
+  connection.PauseReading();
+  return true;
+}
+
+void Dispatcher::OnHandlerDone(Connection& connection, ConnectionState& state,
+                               size_t bytes) {
+  const size_t messages = state.queued_messages.fetch_sub(1) - 1;
+  const size_t own_bytes = state.queued_bytes.fetch_sub(bytes) - bytes;
+  const size_t total = total_queued_bytes_.fetch_sub(bytes) - bytes;
+  if (state.waiting.load() && messages <= max_queued_messages_ / 2 &&
+      own_bytes <= max_queued_bytes_ / 2 && state.waiting.exchange(false)) {
+    connection.ResumeReading();
+  }
+  if (has_total_waiters_.load() && total <= max_total_queued_bytes_ / 2) {
+    ResumeTotalWaiters();
+  }
+}
+
+void Dispatcher::ResumeTotalWaiters() {
+  std::vector<std::weak_ptr<Connection>> waiters;
+  {
+    absl::MutexLock lock(&waiters_mu_);
+    waiters.swap(total_waiters_);
+    has_total_waiters_.store(false);
+  }
+  for (const std::weak_ptr<Connection>& weak : waiters) {
+    if (ConnectionPtr connection = weak.lock()) connection->ResumeReading();
   }
 }
 

@@ -4,9 +4,10 @@
 //
 // With a pool, every connection gets its own strand: its messages (and its
 // timers, through Execute) run one at a time and in order, while different
-// connections run in parallel on whichever worker is free. When a
-// connection has `max_queued_messages` waiting, reading from it pauses until
-// half have run, so a fast sender cannot queue unbounded work.
+// connections run in parallel on whichever worker is free. The work waiting
+// is bounded per connection (messages, bytes) and per endpoint (bytes),
+// checked before every frame (MessageOptions::max_queued_messages): over a
+// bound, decoding stops and reading pauses until that backlog has halved.
 //
 // Bad input: a malformed frame (oversized length, garbage) closes that
 // connection with the codec's error; an unknown type goes to the registry's
@@ -25,10 +26,13 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "codec/codec.h"
 #include "tao/concurrent/worker_pool.h"
 #include "tao/message/options.h"
@@ -54,6 +58,14 @@ struct DispatchStats {
   // (closed by the peer, an error or the grace period of a Stop): any reply
   // to them was lost. Zero for peers that wait for their answers.
   uint64_t handled_after_close = 0;
+  // With a pool: payload bytes waiting for handlers now, and the most
+  // there ever were (bounded by max_total_queued_bytes plus one frame per
+  // connection that was under its own bounds).
+  uint64_t queued_bytes = 0;
+  uint64_t peak_queued_bytes = 0;
+  // Times decoding stopped because a connection's or the endpoint's
+  // backlog was full (reading paused).
+  uint64_t queue_full_pauses = 0;
 };
 
 // `codec`, or the process-wide TLV codec (Go tao's framing) when null.
@@ -65,6 +77,12 @@ class Dispatcher {
   // thread only (the strand itself is thread-safe).
   struct ConnectionState {
     std::shared_ptr<WorkerPool::Strand> strand;  // made on first use
+    // Posted to the strand and not yet run (decremented by the workers).
+    std::atomic<size_t> queued_messages{0};
+    std::atomic<size_t> queued_bytes{0};
+    // Reading paused on this connection's own backlog; the worker that
+    // brings it down to half resumes it.
+    std::atomic<bool> waiting{false};
   };
 
   // `registry` (may be null), `codec` and `endpoint` must outlive the
@@ -102,6 +120,15 @@ class Dispatcher {
                const Registry::DispatchFn& dispatch, int32_t type,
                absl::string_view payload);
   WorkerPool::Strand& StrandOf(ConnectionState& state);
+  // Before each frame: true when this connection's or the endpoint's
+  // backlog is full, after pausing reading and arranging its resumption.
+  bool PauseIfBacklogFull(Connection& connection, ConnectionState& state);
+  bool OwnBacklogFull(const ConnectionState& state) const;
+  bool TotalBacklogFull() const;
+  // A queued handler ran: the backlog shrinks; resumes who waited for it.
+  void OnHandlerDone(Connection& connection, ConnectionState& state,
+                     size_t bytes);
+  void ResumeTotalWaiters();
   // fn(), or INTERNAL naming `what` and the exception when it throws
   // (*threw says which).
   static absl::Status Contain(absl::FunctionRef<absl::Status()> fn,
@@ -113,6 +140,8 @@ class Dispatcher {
   const int handler_threads_;
   const UnknownTypePolicy unknown_type_policy_;
   const size_t max_queued_messages_;
+  const size_t max_queued_bytes_;
+  const size_t max_total_queued_bytes_;
   const ErrorCallback on_error_;
   std::unique_ptr<WorkerPool> pool_;  // null: inline
 
@@ -125,6 +154,16 @@ class Dispatcher {
   std::atomic<uint64_t> bad_payloads_{0};
   std::atomic<uint64_t> handler_exceptions_{0};
   std::atomic<uint64_t> handled_after_close_{0};
+  std::atomic<uint64_t> queue_full_pauses_{0};
+
+  // The endpoint's backlog (payload bytes posted to strands, not yet run).
+  std::atomic<size_t> total_queued_bytes_{0};
+  std::atomic<size_t> peak_queued_bytes_{0};
+  // Connections paused on the endpoint's backlog, resumed when it halves.
+  absl::Mutex waiters_mu_;
+  std::vector<std::weak_ptr<Connection>> total_waiters_
+      ABSL_GUARDED_BY(waiters_mu_);
+  std::atomic<bool> has_total_waiters_{false};
 };
 
 }  // namespace tao

@@ -389,6 +389,24 @@ TEST(DispatcherTest, SendFromAnotherThreadIsNotOvertakenByAnInlineReply) {
 
 // --- 3. Queue-full policy: reading pauses, nothing is lost ----------------
 
+// Writes `stream` until the socket stays full for a second (the server
+// stopped reading); returns the bytes written. FAILED_PRECONDITION when all
+// of it was taken: a server that did not pause reads (and queues)
+// everything.
+absl::StatusOr<size_t> WriteUntilStalled(TestPeer& peer,
+                                         absl::string_view stream) {
+  size_t offset = 0;
+  while (offset < stream.size()) {
+    absl::StatusOr<size_t> n = peer.WriteSome(stream.substr(offset));
+    if (!n.ok()) return n.status();
+    offset += *n;
+    if (*n == 0 && !peer.WaitWritable(absl::Seconds(1))) return offset;
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat("all ", stream.size(),
+                   " bytes were taken while the handler was blocked"));
+}
+
 TEST(DispatcherTest, FullHandlerQueuePausesReadingThenDeliversEverything) {
   constexpr int kMessages = 10000;
   constexpr size_t kMaxQueued = 8;
@@ -437,44 +455,28 @@ TEST(DispatcherTest, FullHandlerQueuePausesReadingThenDeliversEverything) {
       server.tracker().WaitForPeer(peer->local_address());
   ASSERT_NE(connection, nullptr);
 
-  // Write until the socket stays full for a second: the server stopped
-  // reading. A server that did not pause would read (and queue) everything.
-  size_t offset = 0;
-  bool stalled = false;
-  while (offset < stream.size()) {
-    absl::StatusOr<size_t> n =
-        peer->WriteSome(absl::string_view(stream).substr(offset));
-    ASSERT_TRUE(n.ok()) << n.status();
-    offset += *n;
-    if (*n == 0 && !peer->WaitWritable(absl::Seconds(1))) {
-      stalled = true;
-      break;
-    }
-  }
-  ASSERT_TRUE(stalled) << "all " << stream.size()
-                       << " bytes were taken while the handler was blocked";
+  absl::StatusOr<size_t> offset = WriteUntilStalled(*peer, stream);
+  ASSERT_TRUE(offset.ok()) << offset.status();
   ASSERT_TRUE(first_handler_entered.WaitForNotificationWithTimeout(kTimeout));
 
-  // While blocked: the frames decoded are at most the queue bound plus what
-  // the read that crossed it carried (one read takes at most the input
-  // buffer's room plus a 64 KiB spill area; 256 KiB is generous).
+  // While blocked: decoding stopped at the frame that filled the queue (the
+  // bound is checked per frame, not per read): the queue plus the one
+  // running.
   const uint64_t decoded = server.server().stats().messages;
-  const uint64_t bound = 1 + kMaxQueued + (256 << 10) / frame_size + 1;
-  EXPECT_LE(decoded, bound) << "frame size " << frame_size;
+  EXPECT_LE(decoded, kMaxQueued + 1) << "frame size " << frame_size;
   EXPECT_LT(connection->bytes_read(), stream.size() / 4);
   EXPECT_EQ(log.total(), 0u);
-  EXPECT_LT(offset, stream.size());
   std::printf(
       "blocked handler: %llu of %d messages decoded, %llu of %zu "
       "bytes read by the server, %zu written by the peer\n",
       static_cast<unsigned long long>(decoded), kMessages,
       static_cast<unsigned long long>(connection->bytes_read()), stream.size(),
-      offset);
+      *offset);
 
   // Release: reading resumes and every message arrives, in order.
   release.Notify();
   absl::Status rest =
-      peer->WriteAll(absl::string_view(stream).substr(offset), kTimeout);
+      peer->WriteAll(absl::string_view(stream).substr(*offset), kTimeout);
   ASSERT_TRUE(rest.ok()) << rest;
   ASSERT_TRUE(log.WaitForTotal(kMessages)) << log.total();
   EXPECT_TRUE(log.CheckComplete(1, kMessages));
@@ -482,6 +484,89 @@ TEST(DispatcherTest, FullHandlerQueuePausesReadingThenDeliversEverything) {
   EXPECT_TRUE(connection->connected());
   EXPECT_EQ(server.tracker().errors(), 0u);
 }
+
+// The byte bounds on queued work, per connection and per endpoint: with
+// the only worker blocked, big frames are decoded only up to the bound (one
+// frame over at most), and everything arrives in order once released.
+class ByteBoundTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(ByteBoundTest, DecodingStopsAtTheFrameThatCrossesTheBound) {
+  const bool per_connection = GetParam();
+  constexpr size_t kPayload = 64 << 10;
+  constexpr size_t kBound = 512 << 10;
+  constexpr int kPeers = 4;
+  const int kFrames = kTsan ? 40 : 100;  // 2.5 or 6.4 MiB per peer
+
+  absl::Notification release;  // outlives the server (its handler waits)
+  SequenceLog log;
+  ServerOptions options;
+  options.io_threads = 1;
+  options.handler_threads = 1;
+  (per_connection ? options.max_queued_bytes : options.max_total_queued_bytes) =
+      kBound;
+  MessageServer server(options);
+  NotifyOnExit release_on_exit(release);
+  ASSERT_TRUE(
+      server.registry()
+          .RegisterRaw(kChatType,
+                       [&](Context& ctx, absl::string_view payload) {
+                         release.WaitForNotificationWithTimeout(kTimeout);
+                         int seq = -1;
+                         if (!absl::SimpleAtoi(payload.substr(0, 8), &seq)) {
+                           log.Violation("bad payload");
+                         }
+                         log.Record(ctx.net_id(), seq);
+                       })
+          .ok());
+  ASSERT_TRUE(server.Start().ok());
+  std::string stream;
+  for (int seq = 0; seq < kFrames; ++seq) {
+    stream += TlvFrame(kChatType, absl::StrFormat("%08d", seq) +
+                                      std::string(kPayload - 8, 'x'));
+  }
+  std::vector<TestPeer> peers;
+  std::vector<size_t> written;
+  TestPeer::Options peer_options;
+  peer_options.send_buffer = 64 << 10;
+  for (int i = 0; i < (per_connection ? 1 : kPeers); ++i) {
+    absl::StatusOr<TestPeer> peer =
+        TestPeer::Connect(server.address(), peer_options);
+    ASSERT_TRUE(peer.ok()) << peer.status();
+    absl::StatusOr<size_t> n = WriteUntilStalled(*peer, stream);
+    ASSERT_TRUE(n.ok()) << n.status();
+    peers.push_back(*std::move(peer));
+    written.push_back(*n);
+  }
+  const ServerStats blocked = server.server().stats();
+  // One frame over the bound per connection still under its own bounds,
+  // plus the one running.
+  const size_t slack = (per_connection ? 1 : kPeers) * kPayload + kPayload;
+  EXPECT_LE(blocked.peak_queued_bytes, kBound + slack);
+  EXPECT_LE(blocked.messages * kPayload, kBound + slack);
+  EXPECT_GE(blocked.queue_full_pauses, 1u);
+  std::printf("bound %zu: %llu frames of %zu decoded, peak queued %llu\n",
+              kBound, static_cast<unsigned long long>(blocked.messages),
+              kPayload,
+              static_cast<unsigned long long>(blocked.peak_queued_bytes));
+
+  release.Notify();
+  for (size_t i = 0; i < peers.size(); ++i) {
+    ASSERT_TRUE(
+        peers[i].WriteAll(absl::string_view(stream).substr(written[i])).ok());
+  }
+  ASSERT_TRUE(log.WaitForTotal(peers.size() * kFrames)) << log.total();
+  EXPECT_TRUE(log.CheckComplete(peers.size(), kFrames));
+  EXPECT_EQ(server.tracker().errors(), 0u);
+  for (TestPeer& peer : peers) peer.Close();
+  server.Stop();  // every handler has finished
+  EXPECT_EQ(server.server().stats().queued_bytes, 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(PerConnectionAndPerEndpoint, ByteBoundTest,
+                         ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "PerConnection" : "PerEndpoint";
+                         });
 
 // A peer that resets while its connection is paused (handlers behind): the
 // queued messages still run, and the reset is reported as an error once the

@@ -63,10 +63,16 @@ struct MessageOptions {
   // Framing. nullptr: TLV, Go tao's TypeLengthValueCodec.
   std::shared_ptr<const Codec> codec;
   UnknownTypePolicy unknown_type_policy = UnknownTypePolicy::kSkip;
-  // With a worker pool: messages of one connection queued for its handlers
-  // above which reading from that connection pauses (resuming at half), so
-  // a fast sender cannot queue unbounded work.
+  // With a worker pool, work waiting for handlers is bounded, checked before
+  // each frame is decoded: when one connection has max_queued_messages or
+  // max_queued_bytes (payload bytes) waiting, or the whole endpoint has
+  // max_total_queued_bytes, decoding stops, the rest of the input stays
+  // unread in the connection's buffer and reading pauses; it resumes when
+  // that backlog has fallen to half. A fast sender cannot queue unbounded
+  // work; a queue may exceed a byte bound by at most one frame.
   size_t max_queued_messages = 1024;
+  size_t max_queued_bytes = size_t{16} << 20;
+  size_t max_total_queued_bytes = size_t{256} << 20;
 };
 
 struct ServerOptions : TcpServerOptions, MessageOptions {
