@@ -60,7 +60,8 @@ class Endpoint {
   absl::StatusOr<size_t> BroadcastRaw(int32_t type,
                                       absl::string_view payload) const;
   // Encoded frames (e.g. from EncodeMessageFrame) to every open connection.
-  size_t BroadcastFrame(const absl::Cord& frame) const;
+  // A server charges its output budget once for them, not per recipient.
+  virtual size_t BroadcastFrame(const absl::Cord& frame) const;
   // NOT_FOUND when no connection has that id.
   absl::Status Unicast(uint64_t id,
                        const google::protobuf::Message& message) const;

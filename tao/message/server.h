@@ -77,6 +77,9 @@ class Server final : public MessageEndpoint {
     tcp_.ForEach(fn);
   }
   size_t connection_count() const override { return tcp_.connection_count(); }
+  size_t BroadcastFrame(const absl::Cord& frame) const override {
+    return tcp_.Broadcast(frame);
+  }
 
   ServerStats stats() const;
   // Runs `fn` every `interval` on the first I/O loop until Stop (no drift).

@@ -2,6 +2,7 @@
 
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -50,7 +51,7 @@ Connection::~Connection() {
   TAO_DCHECK(state() == State::kClosed || !established_)
       << "connection " << id_ << " destroyed while open";
   if (channel_ != nullptr && channel_->registered()) channel_->Remove();
-  ReleaseBytes(queued_bytes_.load(kRelaxed));
+  ReleaseBudget();
 }
 
 std::string Connection::name() const {
@@ -157,15 +158,20 @@ void Connection::FinishEstablish() {
 // Sending
 
 absl::Status Connection::Send(absl::string_view bytes) {
-  return SendImpl(bytes);
+  return SendImpl(bytes, /*charge_budget=*/true);
 }
 
 absl::Status Connection::Send(const absl::Cord& bytes) {
-  return SendImpl(bytes);
+  return SendImpl(bytes, /*charge_budget=*/true);
+}
+
+absl::Status Connection::Send(const SharedOutput& bytes) {
+  return SendImpl(bytes.bytes(), /*charge_budget=*/bytes.budget() == nullptr ||
+                                     bytes.budget() != budget_.get());
 }
 
 template <typename Bytes>
-absl::Status Connection::SendImpl(const Bytes& bytes) {
+absl::Status Connection::SendImpl(const Bytes& bytes, bool charge_budget) {
   const State state = this->state();
   if (state != State::kConnected && state != State::kConnecting) {
     return absl::FailedPreconditionError(
@@ -174,12 +180,14 @@ absl::Status Connection::SendImpl(const Bytes& bytes) {
   }
   const size_t n = bytes.size();
   if (n == 0) return absl::OkStatus();
-  if (!Reserve(n)) return Overflow(n);
+  if (!Reserve(n, charge_budget)) return Overflow(n);
   if (loop_->IsInLoopThread()) {
     // Bytes another thread sent before this Send returned go first, so a
     // reply never overtakes what caused it.
     if (has_pending_.load(std::memory_order_acquire)) MovePendingToOutput();
+    if (!charge_budget) uncharged_.emplace_back(appended_, appended_ + n);
     output_.Append(bytes);
+    appended_ += n;
     CheckHighWaterMark();
     ScheduleFlush();
     return absl::OkStatus();
@@ -187,6 +195,9 @@ absl::Status Connection::SendImpl(const Bytes& bytes) {
   bool queue_drain;
   {
     absl::MutexLock lock(&pending_mu_);
+    if (!charge_budget) {
+      pending_uncharged_.emplace_back(pending_.size(), pending_.size() + n);
+    }
     pending_.Append(bytes);
     has_pending_.store(true, std::memory_order_release);
     queue_drain = !drain_queued_;
@@ -198,23 +209,52 @@ absl::Status Connection::SendImpl(const Bytes& bytes) {
   return absl::OkStatus();
 }
 
-bool Connection::Reserve(size_t n) {
+bool Connection::Reserve(size_t n, bool charge_budget) {
   const size_t before = queued_bytes_.fetch_add(n, kRelaxed);
   if (before + n > options_->max_output_bytes) {
     queued_bytes_.fetch_sub(n, kRelaxed);
     return false;
   }
-  if (budget_ != nullptr && !budget_->TryCharge(n)) {
-    queued_bytes_.fetch_sub(n, kRelaxed);
-    return false;
+  if (budget_ == nullptr || !charge_budget) return true;
+  if (!budget_->TryCharge(n)) {
+    // The owner may close the connections holding the most instead.
+    if (owner_ == nullptr || !owner_->ReclaimOutputBudget(*this, n)) {
+      queued_bytes_.fetch_sub(n, kRelaxed);
+      return false;
+    }
+    budget_->ForceCharge(n);
   }
+  budget_held_.fetch_add(n, kRelaxed);
   return true;
 }
 
-void Connection::ReleaseBytes(size_t n) {
+void Connection::ReleaseBytes(size_t n, size_t charged) {
   if (n == 0) return;
   queued_bytes_.fetch_sub(n, kRelaxed);
-  if (budget_ != nullptr) budget_->Release(n);
+  if (budget_ != nullptr && charged > 0) {
+    budget_held_.fetch_sub(charged, kRelaxed);
+    budget_->Release(charged);
+  }
+}
+
+void Connection::ReleaseBudget() {
+  const size_t held = budget_held_.exchange(0, kRelaxed);
+  if (budget_ != nullptr && held > 0) budget_->Release(held);
+}
+
+size_t Connection::ConsumeUncharged(size_t n) {
+  const uint64_t begin = consumed_;
+  const uint64_t end = consumed_ + n;
+  consumed_ = end;
+  size_t uncharged = 0;
+  while (!uncharged_.empty()) {
+    const auto [first, last] = uncharged_.front();
+    if (first >= end) break;
+    uncharged += std::min(last, end) - std::max(first, begin);
+    if (last > end) break;
+    uncharged_.pop_front();
+  }
+  return uncharged;
 }
 
 absl::Status Connection::Overflow(size_t n) {
@@ -263,16 +303,24 @@ void Connection::DrainPending() {
 
 bool Connection::MovePendingToOutput() {
   absl::Cord pending;
+  std::vector<std::pair<size_t, size_t>> uncharged;
   {
     absl::MutexLock lock(&pending_mu_);
     pending.swap(pending_);
+    uncharged.swap(pending_uncharged_);
     has_pending_.store(false, std::memory_order_relaxed);
   }
   if (state() == State::kClosed) {
-    ReleaseBytes(pending.size());
+    // A Send that raced the close: its bytes (and charge) go.
+    queued_bytes_.fetch_sub(pending.size(), kRelaxed);
+    ReleaseBudget();
     return false;
   }
+  for (const auto& [first, last] : uncharged) {
+    uncharged_.emplace_back(appended_ + first, appended_ + last);
+  }
   output_.Append(pending);
+  appended_ += pending.size();
   return true;
 }
 
@@ -294,7 +342,7 @@ void Connection::FlushOutput() {
     }
     if (*written == 0) break;
     output_.Consume(*written);
-    ReleaseBytes(*written);
+    ReleaseBytes(*written, *written - ConsumeUncharged(*written));
     bytes_written_.fetch_add(*written, kRelaxed);
     last_write_ns_.store(ToNanos(loop_->Now()), kRelaxed);
     if (*written < offered) break;  // the socket is full
@@ -634,16 +682,17 @@ void Connection::CloseInLoop(absl::Status reason, bool report_error) {
   if (channel_ != nullptr) channel_->Remove();
   transport_->Close();
 
-  ReleaseBytes(output_.size());
+  queued_bytes_.fetch_sub(output_.size(), kRelaxed);
   output_.Clear();
+  uncharged_.clear();
   {
     absl::MutexLock lock(&pending_mu_);
     // A DrainPending may still be queued; it releases what arrives later.
-    const size_t pending = pending_.size();
+    queued_bytes_.fetch_sub(pending_.size(), kRelaxed);
     pending_.Clear();
-    queued_bytes_.fetch_sub(pending, kRelaxed);
-    if (budget_ != nullptr) budget_->Release(pending);
+    pending_uncharged_.clear();
   }
+  ReleaseBudget();
 
   if (report_error && !reason.ok()) handler_->OnError(*this, reason);
   if (owner_ != nullptr) owner_->OnClosing(*this, reason);

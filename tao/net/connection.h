@@ -41,8 +41,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
@@ -75,6 +78,15 @@ class ConnectionOwner {
   virtual ~ConnectionOwner() = default;
   // The handler accepted the connection (OnConnected returned true).
   virtual void OnEstablished(Connection& /*connection*/) {}
+  // `requester` could not queue `n` bytes within the shared OutputBudget.
+  // The owner may make room by closing the connections that hold the most
+  // (never an innocent one that asked last); true when it did, and the
+  // bytes are charged anyway (the budget is exceeded only until those
+  // connections have closed). Any thread; must not close `requester`
+  // inline.
+  virtual bool ReclaimOutputBudget(Connection& /*requester*/, size_t /*n*/) {
+    return false;
+  }
   // The connection closed; runs before the handler's OnClosed, so what the
   // handler reads from its owner there (stats) is current.
   virtual void OnClosing(Connection& /*connection*/,
@@ -119,6 +131,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // The same for shared bytes: a Cord is reference-counted, so a broadcast
   // encodes once and every connection queues the same memory.
   absl::Status Send(const absl::Cord& bytes);
+  // Bytes shared with other connections (a broadcast): counted against this
+  // connection's own cap, but not charged to the budget again when it is
+  // the one that made them (OutputBudget::Share).
+  absl::Status Send(const SharedOutput& bytes);
 
   // --- Closing (any thread; idempotent) ---
   // Graceful half-close: stop reading, let the handler finish what it was
@@ -175,12 +191,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   static constexpr std::memory_order kRelaxed = std::memory_order_relaxed;
 
+  // `charge_budget`: false for bytes already charged (SharedOutput).
   template <typename Bytes>
-  absl::Status SendImpl(const Bytes& bytes);
+  absl::Status SendImpl(const Bytes& bytes, bool charge_budget);
   TimerId AddTimer(MonoTime deadline, absl::Duration interval,
                    TimerCallback fn);
-  bool Reserve(size_t n);
-  void ReleaseBytes(size_t n);
+  bool Reserve(size_t n, bool charge_budget);
+  // `n` queued bytes left (written or dropped), `charged` of them counted
+  // in the budget.
+  void ReleaseBytes(size_t n, size_t charged);
+  // What this connection still holds of the budget, once it cannot write.
+  void ReleaseBudget();
+  // Of the next `n` bytes written, how many were not charged to the budget.
+  size_t ConsumeUncharged(size_t n);
   absl::Status Overflow(size_t n);
 
   void ContinueHandshake();
@@ -246,18 +269,28 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // delivered: no new input is read meanwhile.
   bool paused_for_shutdown_ = false;
   bool established_ = false;
+  // Byte ranges [begin, end) of the output stream (counted from the first
+  // byte ever queued) that were not charged to the budget; usually empty.
+  uint64_t appended_ = 0;  // bytes ever moved into output_
+  uint64_t consumed_ = 0;  // bytes ever written from output_
+  std::deque<std::pair<uint64_t, uint64_t>> uncharged_;
   TimerId linger_timer_;
   TimerId handshake_timer_;
 
   // Output handed over by other threads; drained by the loop.
   absl::Mutex pending_mu_;
   absl::Cord pending_ ABSL_GUARDED_BY(pending_mu_);
+  // Uncharged ranges of pending_, as offsets into it.
+  std::vector<std::pair<size_t, size_t>> pending_uncharged_
+      ABSL_GUARDED_BY(pending_mu_);
   bool drain_queued_ ABSL_GUARDED_BY(pending_mu_) = false;
   // pending_ may be non-empty; lets the loop's own sends skip the lock.
   std::atomic<bool> has_pending_{false};
 
   // Accepted, not yet written: output_ + pending_ (+ in-flight Sends).
   std::atomic<size_t> queued_bytes_{0};
+  // The part of queued_bytes_ charged to budget_.
+  std::atomic<size_t> budget_held_{0};
   std::atomic<uint64_t> bytes_read_{0};
   std::atomic<uint64_t> bytes_written_{0};
   std::atomic<uint64_t> dropped_sends_{0};

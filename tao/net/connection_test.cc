@@ -580,6 +580,99 @@ TEST_F(ConnectionTest, ServerWideOutputBudgetBoundsAllConnections) {
   EXPECT_TRUE(conns[1]->Send(chunk).ok());
 }
 
+// A broadcast's shared bytes are charged to the server-wide budget once,
+// not once per recipient: a frame of half the budget reaches every one of
+// many peers that are not reading yet, and the charge goes when the last
+// one has read it.
+TEST_F(ConnectionTest, BroadcastIsChargedToTheBudgetOnce) {
+  constexpr size_t kBudget = 2 << 20;
+  constexpr int kPeers = 16;
+  TcpServerOptions options;
+  options.max_total_output_bytes = kBudget;
+  ASSERT_TRUE(StartServer({}, options).ok());
+  TestPeer::Options small;
+  small.receive_buffer = 16 << 10;
+  std::vector<TestPeer> peers(kPeers);
+  std::vector<ConnectionPtr> conns;
+  for (TestPeer& peer : peers) {
+    conns.push_back(ConnectPeer(&peer, small));
+    ASSERT_NE(conns.back(), nullptr);
+  }
+
+  const std::string frame = RandomBytes(kBudget / 2, 9);
+  EXPECT_EQ(server().Broadcast(absl::Cord(frame)), size_t{kPeers});
+  EXPECT_LE(server().stats().queued_output_bytes, kBudget);
+  for (TestPeer& peer : peers) {
+    absl::StatusOr<std::string> got = peer.ReadExactly(frame.size());
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_TRUE(*got == frame);
+  }
+  EXPECT_EQ(server().connection_count(), size_t{kPeers});
+  EXPECT_EQ(tracker().errors(), 0u);
+  EXPECT_EQ(server().stats().closed_over_budget, 0u);
+  for (const ConnectionPtr& conn : conns) Barrier(conn->loop());
+  EXPECT_EQ(server().stats().queued_output_bytes, 0u);
+}
+
+// When the budget is exhausted by peers that do not read, the one holding
+// the most is closed, not the healthy peer whose echo asked last.
+TEST_F(ConnectionTest, ExhaustedBudgetClosesTheBiggestHolderNotTheAsker) {
+  constexpr size_t kBudget = 4 << 20;
+  constexpr int kHogs = 3;
+  TcpServerOptions options;
+  options.max_total_output_bytes = kBudget;
+  ASSERT_TRUE(StartServer({.on_data = Echo()}, options).ok());
+  TestPeer::Options small;
+  small.receive_buffer = 16 << 10;
+  // Hogs never read; they hold 1, 1.25 and the rest of the budget, so it is
+  // exactly full.
+  std::vector<TestPeer> hogs(kHogs);
+  std::vector<ConnectionPtr> hog_conns;
+  for (TestPeer& hog : hogs) {
+    hog_conns.push_back(ConnectPeer(&hog, small));
+    ASSERT_NE(hog_conns.back(), nullptr);
+  }
+  const std::string chunk = RandomBytes(kChunk, 10);
+  for (int i = 0; i < kHogs - 1; ++i) {
+    const size_t target = (size_t{4} + i) << 18;
+    while (hog_conns[i]->queued_output_bytes() < target) {
+      ASSERT_TRUE(hog_conns[i]->Send(chunk).ok());
+      Barrier(hog_conns[i]->loop());  // the kernel took what it takes
+    }
+  }
+  ConnectionPtr& biggest = hog_conns.back();
+  for (size_t used; (used = server().stats().queued_output_bytes) < kBudget;) {
+    ASSERT_TRUE(
+        biggest->Send(RandomBytes(std::min(kChunk, kBudget - used), 12)).ok());
+    Barrier(biggest->loop());
+  }
+  ASSERT_EQ(server().stats().queued_output_bytes, kBudget);
+  ASSERT_GT(biggest->queued_output_bytes(), size_t{3} << 19);
+
+  // The healthy client's echo needs budget at once.
+  TestPeer healthy;
+  ConnectionPtr healthy_conn = ConnectPeer(&healthy);
+  ASSERT_NE(healthy_conn, nullptr);
+  const std::string request = RandomBytes(2 << 20, 11);
+  absl::StatusOr<std::string> echoed =
+      healthy.Exchange(request, request.size());
+  ASSERT_TRUE(echoed.ok()) << echoed.status();
+  EXPECT_TRUE(*echoed == request);
+  EXPECT_TRUE(healthy_conn->connected());
+  EXPECT_TRUE(tracker().Get(healthy_conn->id()).errors.empty());
+  // The biggest hog went, with an error that says why; the others stay.
+  ASSERT_TRUE(tracker().WaitForSettled(1));
+  EXPECT_EQ(server().stats().closed_over_budget, 1u);
+  const testing::ConnectionTracker::Record record =
+      tracker().Get(biggest->id());
+  ASSERT_EQ(record.errors.size(), 1u);
+  EXPECT_TRUE(absl::IsResourceExhausted(record.errors[0])) << record.errors[0];
+  EXPECT_TRUE(absl::StrContains(record.errors[0].message(), "holds the most"))
+      << record.errors[0];
+  EXPECT_TRUE(hog_conns[0]->connected());
+  EXPECT_TRUE(hog_conns[1]->connected());
+}
+
 TEST_F(ConnectionTest, PauseReadingPolicyStopsReadingAboveHighWater) {
   constexpr size_t kHigh = 256 << 10;
   constexpr size_t kLow = 64 << 10;

@@ -8,6 +8,7 @@
 #include "tao/net/event_loop.h"
 #include "tao/net/event_loop_thread_pool.h"
 #include "tao/net/output_budget.h"
+#include "tao/net/output_queue.h"
 #include "tao/net/transport.h"
 
 namespace tao {
@@ -172,6 +173,14 @@ void TcpServer::OnClosing(Connection& /*connection*/,
 
 void TcpServer::OnClosed(Connection& connection) {
   connections_.Erase(connection.id());
+  {
+    absl::MutexLock lock(&reclaim_mu_);
+    auto it = evicting_.find(connection.id());
+    if (it != evicting_.end()) {
+      reclaiming_bytes_ -= it->second;
+      evicting_.erase(it);
+    }
+  }
   absl::MutexLock lock(&mu_);
   if (options_.max_connections_per_ip > 0 &&
       connection.peer_address().is_ip()) {
@@ -251,10 +260,81 @@ void TcpServer::ForEach(
   }
 }
 
-size_t TcpServer::Broadcast(const absl::Cord& bytes) {
-  size_t accepted = 0;
+bool TcpServer::ReclaimOutputBudget(Connection& requester, size_t n) {
+  return MakeRoom(&requester, n);
+}
+
+bool TcpServer::MakeRoom(const Connection* requester, size_t n) const {
+  absl::MutexLock lock(&reclaim_mu_);
+  // Connections already being closed for the budget will free this much.
+  if (budget_->used() + n <= budget_->limit() + reclaiming_bytes_) return true;
+  // The connection that holds the most pays, if it holds more than the
+  // requester would after this send.
+  const size_t wanted =
+      (requester != nullptr ? requester->queued_output_bytes() : 0) + n;
+  // Searching is O(connections): after finding nobody holding more than
+  // `wanted`, a requester wanting as much is refused for a while without
+  // looking again (a small one still looks).
+  const int64_t now = ToNanos(std::chrono::steady_clock::now());
+  if (wanted >= fruitless_wanted_ &&
+      now - fruitless_reclaim_ns_ <
+          absl::ToInt64Nanoseconds(absl::Milliseconds(10))) {
+    return false;
+  }
+  ConnectionPtr victim;
+  size_t most = wanted;
   for (const ConnectionPtr& connection : connections_.Values()) {
-    if (connection->Send(bytes).ok()) ++accepted;
+    if (connection.get() == requester || evicting_.contains(connection->id())) {
+      continue;
+    }
+    const size_t queued = connection->queued_output_bytes();
+    if (queued > most) {
+      most = queued;
+      victim = connection;
+    }
+  }
+  if (victim == nullptr) {
+    fruitless_reclaim_ns_ = now;
+    fruitless_wanted_ = wanted;
+    return false;
+  }
+  fruitless_wanted_ = SIZE_MAX;
+  evicting_.emplace(victim->id(), most);
+  reclaiming_bytes_ += most;
+  closed_over_budget_.fetch_add(1, std::memory_order_relaxed);
+  absl::Status reason = absl::ResourceExhaustedError(absl::StrCat(
+      "connection ", victim->id(), " (", victim->peer_address().ToString(),
+      ") holds the most queued output (", most,
+      " bytes) while the server-wide output budget of ", budget_->limit(),
+      " bytes is exhausted; closing it (peer not reading?)"));
+  TAO_LOG(WARNING) << reason.message();
+  // Queued: the requester may be sending from the victim's loop, inside a
+  // handler.
+  victim->loop()->QueueInLoop(
+      [victim, reason = std::move(reason)] { victim->CloseWithError(reason); });
+  return true;
+}
+
+size_t TcpServer::Broadcast(const absl::Cord& bytes) const {
+  std::vector<ConnectionPtr> connections = connections_.Values();
+  if (connections.empty()) return 0;
+  size_t accepted = 0;
+  // Small frames are copied by each connection (OutputQueue), so they are
+  // charged per connection.
+  if (bytes.size() <= OutputQueue::kShareThreshold) {
+    for (const ConnectionPtr& connection : connections) {
+      if (connection->Send(bytes).ok()) ++accepted;
+    }
+    return accepted;
+  }
+  std::optional<SharedOutput> shared = budget_->Share(bytes);
+  if (!shared.has_value()) {
+    // Make room as one connection's send would.
+    if (!MakeRoom(nullptr, bytes.size())) return 0;
+    shared = budget_->Share(bytes, /*force=*/true);
+  }
+  for (const ConnectionPtr& connection : connections) {
+    if (connection->Send(*shared).ok()) ++accepted;
   }
   return accepted;
 }
@@ -293,6 +373,8 @@ TcpServerStats TcpServer::stats() const {
     stats.dropped_fd_limit += acceptor->dropped_for_fd_limit();
   }
   stats.closed_with_error = closed_with_error_.load(std::memory_order_relaxed);
+  stats.closed_over_budget =
+      closed_over_budget_.load(std::memory_order_relaxed);
   stats.connections = connections_.size();
   stats.queued_output_bytes = budget_->used();
   return stats;

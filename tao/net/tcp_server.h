@@ -69,6 +69,10 @@ struct TcpServerStats {
   uint64_t closed_with_error = 0;  // I/O errors, bad input, caps, timeouts
   size_t connections = 0;
   size_t queued_output_bytes = 0;  // across all connections
+  // Closed because they held the most queued output when the server-wide
+  // budget (max_total_output_bytes) could not take another connection's
+  // send.
+  uint64_t closed_over_budget = 0;
 };
 
 class TcpServer final : private ConnectionOwner {
@@ -102,9 +106,10 @@ class TcpServer final : private ConnectionOwner {
   // calling thread, so it may only use Connection's any-thread methods).
   void ForEach(const std::function<void(const ConnectionPtr&)>& fn) const;
   size_t connection_count() const { return connections_.size(); }
-  // Queues the same bytes (shared, not copied) on every open connection.
-  // Returns how many connections accepted them.
-  size_t Broadcast(const absl::Cord& bytes);
+  // Queues the same bytes (shared, not copied) on every open connection;
+  // the server-wide budget is charged for them once. Returns how many
+  // connections accepted them.
+  size_t Broadcast(const absl::Cord& bytes) const;
   // NOT_FOUND when no connection has that id.
   absl::Status Unicast(uint64_t id, const absl::Cord& bytes);
 
@@ -123,6 +128,10 @@ class TcpServer final : private ConnectionOwner {
   // ConnectionOwner
   void OnClosing(Connection& connection, const absl::Status& reason) override;
   void OnClosed(Connection& connection) override;
+  bool ReclaimOutputBudget(Connection& requester, size_t n) override;
+  // Closes the connection holding the most queued output, if it holds more
+  // than `requester` (may be null) would after queuing `n`; true if so.
+  bool MakeRoom(const Connection* requester, size_t n) const;
 
   const TcpServerOptions options_;
   const ConnectionHandlerFactory factory_;
@@ -148,6 +157,18 @@ class TcpServer final : private ConnectionOwner {
   std::atomic<uint64_t> refused_per_ip_{0};
   std::atomic<uint64_t> refused_transport_{0};
   std::atomic<uint64_t> closed_with_error_{0};
+  mutable std::atomic<uint64_t> closed_over_budget_{0};
+
+  // Reclaiming budget: one search at a time; connections being closed for
+  // it (so they are not picked twice, and what they hold counts as room);
+  // when a search last found nobody, and for how much.
+  mutable absl::Mutex reclaim_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  // id -> queued bytes when picked; their sum is what those closes free.
+  mutable absl::flat_hash_map<uint64_t, size_t> evicting_
+      ABSL_GUARDED_BY(reclaim_mu_);
+  mutable size_t reclaiming_bytes_ ABSL_GUARDED_BY(reclaim_mu_) = 0;
+  mutable int64_t fruitless_reclaim_ns_ ABSL_GUARDED_BY(reclaim_mu_) = 0;
+  mutable size_t fruitless_wanted_ ABSL_GUARDED_BY(reclaim_mu_) = SIZE_MAX;
 
   mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
