@@ -136,6 +136,16 @@ class ConnectionTest : public testing::TestServerTest {
     *peer = *std::move(connected);
     return tracker().WaitForPeer(peer->local_address());
   }
+
+  // Connects peers.size() peers that read slowly (a 16 KiB receive buffer)
+  // and returns their server sides (nullptr where connecting failed).
+  std::vector<ConnectionPtr> ConnectSlowReaders(std::vector<TestPeer>& peers) {
+    TestPeer::Options small;
+    small.receive_buffer = 16 << 10;
+    std::vector<ConnectionPtr> conns;
+    for (TestPeer& peer : peers) conns.push_back(ConnectPeer(&peer, small));
+    return conns;
+  }
 };
 
 // ---------------------------------------------------------------------------
@@ -590,14 +600,9 @@ TEST_F(ConnectionTest, BroadcastIsChargedToTheBudgetOnce) {
   TcpServerOptions options;
   options.max_total_output_bytes = kBudget;
   ASSERT_TRUE(StartServer({}, options).ok());
-  TestPeer::Options small;
-  small.receive_buffer = 16 << 10;
   std::vector<TestPeer> peers(kPeers);
-  std::vector<ConnectionPtr> conns;
-  for (TestPeer& peer : peers) {
-    conns.push_back(ConnectPeer(&peer, small));
-    ASSERT_NE(conns.back(), nullptr);
-  }
+  std::vector<ConnectionPtr> conns = ConnectSlowReaders(peers);
+  for (const ConnectionPtr& conn : conns) ASSERT_NE(conn, nullptr);
 
   const std::string frame = RandomBytes(kBudget / 2, 9);
   EXPECT_EQ(server().Broadcast(absl::Cord(frame)), size_t{kPeers});
@@ -622,16 +627,11 @@ TEST_F(ConnectionTest, ExhaustedBudgetClosesTheBiggestHolderNotTheAsker) {
   TcpServerOptions options;
   options.max_total_output_bytes = kBudget;
   ASSERT_TRUE(StartServer({.on_data = Echo()}, options).ok());
-  TestPeer::Options small;
-  small.receive_buffer = 16 << 10;
   // Hogs never read; they hold 1, 1.25 and the rest of the budget, so it is
   // exactly full.
   std::vector<TestPeer> hogs(kHogs);
-  std::vector<ConnectionPtr> hog_conns;
-  for (TestPeer& hog : hogs) {
-    hog_conns.push_back(ConnectPeer(&hog, small));
-    ASSERT_NE(hog_conns.back(), nullptr);
-  }
+  std::vector<ConnectionPtr> hog_conns = ConnectSlowReaders(hogs);
+  for (const ConnectionPtr& conn : hog_conns) ASSERT_NE(conn, nullptr);
   const std::string chunk = RandomBytes(kChunk, 10);
   for (int i = 0; i < kHogs - 1; ++i) {
     const size_t target = (size_t{4} + i) << 18;
