@@ -11,15 +11,18 @@ ChatServer::ChatServer(tao::ServerOptions options) {
       });
   TAO_CHECK(registered.ok()) << registered;
   server_ = std::make_unique<tao::Server>(std::move(options), &registry_);
+  // A peer can repeat any of these as fast as it can send (an error per
+  // unknown frame): rate-limited, counted in server().stats().
   server_->OnConnect([](tao::Connection& c) {
-    TAO_LOG(INFO) << "chat: " << c.peer_address() << " joined";
+    TAO_LOG_RATE_LIMITED(INFO) << "chat: " << c.peer_address() << " joined";
     return true;
   });
   server_->OnClose([](tao::Connection& c) {
-    TAO_LOG(INFO) << "chat: " << c.peer_address() << " left";
+    TAO_LOG_RATE_LIMITED(INFO) << "chat: " << c.peer_address() << " left";
   });
   server_->OnError([](tao::Connection& c, const absl::Status& error) {
-    TAO_LOG(WARNING) << "chat: " << c.peer_address() << ": " << error;
+    TAO_LOG_RATE_LIMITED(WARNING)
+        << "chat: " << c.peer_address() << ": " << error;
   });
 }
 

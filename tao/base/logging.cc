@@ -3,6 +3,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -14,6 +16,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "tao/base/clock.h"
 
 namespace tao {
 namespace {
@@ -22,6 +25,9 @@ ABSL_CONST_INIT absl::Mutex sink_mu(absl::kConstInit);
 // The installed sink; nullptr means the default stderr sink. Sinks run under
 // a reader lock, so SetLogSink (writer) waits for calls in flight.
 LogSink* sink ABSL_GUARDED_BY(sink_mu) = nullptr;
+
+// SetLogClock's clock; nullptr means the steady clock (Clock::Real()).
+std::atomic<const Clock*> log_clock{nullptr};
 
 // strerror_r has a GNU (char*) and an XSI (int) flavour; accept both.
 [[maybe_unused]] const char* StrErrorResult(int rc, const char* buf) {
@@ -76,6 +82,10 @@ LogSeverity MinLogSeverity() {
       logging_internal::min_severity.load(std::memory_order_relaxed));
 }
 
+void SetLogClock(const Clock* clock) {
+  log_clock.store(clock, std::memory_order_release);
+}
+
 absl::string_view LogSeverityName(LogSeverity s) {
   switch (s) {
     case LogSeverity::kDebug:
@@ -94,12 +104,45 @@ absl::string_view LogSeverityName(LogSeverity s) {
 
 namespace logging_internal {
 
+LogRateLimiter::LogRateLimiter(absl::Duration interval, int burst)
+    : interval_nanos_(
+          std::max<int64_t>(absl::ToInt64Nanoseconds(interval), 1'000'000)),
+      burst_(static_cast<uint64_t>(std::clamp(burst, 1, kMaxBurst))) {}
+
+bool LogRateLimiter::AllowAt(int64_t now_nanos) {
+  constexpr uint64_t kCountMask = (uint64_t{1} << kCountBits) - 1;
+  const uint64_t window =
+      static_cast<uint64_t>(std::max<int64_t>(now_nanos, 0) / interval_nanos_);
+  uint64_t state = state_.load(std::memory_order_relaxed);
+  while (true) {
+    uint64_t next;
+    if (window > (state >> kCountBits)) {
+      next = (window << kCountBits) | 1;  // a new window: its first record
+    } else if ((state & kCountMask) < burst_) {
+      next = state + 1;
+    } else {
+      suppressed_.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
+    if (state_.compare_exchange_weak(state, next, std::memory_order_relaxed)) {
+      return true;
+    }
+  }
+}
+
+bool LogRateLimiter::Allow() {
+  const Clock* clock = log_clock.load(std::memory_order_acquire);
+  return AllowAt(ToNanos(clock != nullptr ? clock->Now()
+                                          : std::chrono::steady_clock::now()));
+}
+
 LogMessage::LogMessage(const char* file, int line, LogSeverity severity,
-                       int saved_errno)
+                       int saved_errno, uint64_t suppressed)
     : file_(file),
       line_(line),
       severity_(severity),
       saved_errno_(saved_errno),
+      suppressed_(suppressed),
       time_(absl::Now()) {}
 
 LogMessage::~LogMessage() {
@@ -110,6 +153,9 @@ void LogMessage::Flush() {
   flushed_ = true;
   if (saved_errno_ >= 0) {
     stream_ << ": " << StrError(saved_errno_) << " [" << saved_errno_ << "]";
+  }
+  if (suppressed_ > 0) {
+    stream_ << " [" << suppressed_ << " similar messages suppressed]";
   }
   const std::string text = std::move(stream_).str();
   const LogRecord record{severity_, file_, line_, time_,

@@ -5,11 +5,20 @@
 //   TAO_PLOG(ERROR) << "accept";        // appends ": <strerror> [errno]"
 //   TAO_CHECK(fd >= 0) << "eventfd";    // always on; logs FATAL and aborts
 //   TAO_DCHECK(in_loop_thread());       // TAO_CHECK in debug builds only
+//   TAO_LOG_RATE_LIMITED(WARNING) << "refused " << peer;  // a few per 10 s
 //
 // Severity tokens: DEBUG INFO WARNING ERROR FATAL. A record below
 // MinLogSeverity() is dropped before anything is formatted: the streamed
 // expressions are not even evaluated. FATAL always logs (also to stderr when a
 // custom sink is installed) and then calls std::abort().
+//
+// Anything a remote peer can trigger over and over (a bad frame, a refused
+// connection) logs through TAO_LOG_RATE_LIMITED or TAO_LOG_EVERY, so that a
+// flood of input cannot become a flood of log lines: each call site has its
+// own budget, a record over budget is dropped before anything is formatted,
+// and the next record the site emits ends with
+// " [N similar messages suppressed]". Counting every event is the job of the
+// caller's stats, not of the log.
 //
 // Thread-safe: every function and macro here may be called from any thread.
 
@@ -18,6 +27,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <functional>
 #include <sstream>
 
@@ -28,6 +38,8 @@
 #include "tao/base/cxx20.h"
 
 namespace tao {
+
+class Clock;
 
 enum class LogSeverity {
   kDebug = 0,
@@ -63,6 +75,16 @@ LogSeverity MinLogSeverity();
 // "DEBUG", "INFO", "WARNING", "ERROR", "FATAL".
 absl::string_view LogSeverityName(LogSeverity s);
 
+// TAO_LOG_RATE_LIMITED's budget per call site: at most kLogRateBurst records
+// in each kLogRateInterval.
+inline constexpr absl::Duration kLogRateInterval = absl::Seconds(10);
+inline constexpr int kLogRateBurst = 5;
+
+// The clock rate limits read (tao/base/clock.h); nullptr restores
+// Clock::Real(). For tests: a FakeClock makes budgets deterministic. `clock`
+// must stay valid until it is replaced. Thread-safe.
+void SetLogClock(const Clock* clock);
+
 namespace logging_internal {
 
 inline std::atomic<int> min_severity{static_cast<int>(LogSeverity::kInfo)};
@@ -71,12 +93,48 @@ inline bool ShouldLog(LogSeverity s) {
   return static_cast<int>(s) >= min_severity.load(std::memory_order_relaxed);
 }
 
+// One call site's budget: at most `burst` records per window of `interval`
+// (windows are aligned to multiples of `interval` on the log clock), plus the
+// count of records refused since the last one allowed. Lock-free; nothing
+// allocates. Usually a function-local static made by TAO_LOG_EVERY.
+class LogRateLimiter {
+ public:
+  // `interval` at least 1 ms, `burst` between 1 and kMaxBurst (clamped).
+  LogRateLimiter(absl::Duration interval, int burst);
+  LogRateLimiter(const LogRateLimiter&) = delete;
+  LogRateLimiter& operator=(const LogRateLimiter&) = delete;
+
+  static constexpr int kMaxBurst = (1 << 16) - 1;
+
+  // True when one more record fits the budget of the window holding `now`
+  // (nanoseconds on the log clock; a `now` from an earlier window than one
+  // already seen counts against the newer window). False counts a
+  // suppressed record.
+  bool AllowAt(int64_t now_nanos);
+  // AllowAt(the log clock's now).
+  bool Allow();
+  // The records refused since the last call, resetting the count.
+  uint64_t TakeSuppressed() {
+    return suppressed_.exchange(0, std::memory_order_relaxed);
+  }
+
+ private:
+  static constexpr int kCountBits = 16;
+
+  const int64_t interval_nanos_;
+  const uint64_t burst_;
+  // (window index << kCountBits) | records allowed in that window.
+  std::atomic<uint64_t> state_{0};
+  std::atomic<uint64_t> suppressed_{0};
+};
+
 // Collects one statement's text; the destructor hands it to the sink.
 class LogMessage {
  public:
-  // `saved_errno` >= 0 appends ": <strerror> [errno]" (TAO_PLOG).
+  // `saved_errno` >= 0 appends ": <strerror> [errno]" (TAO_PLOG);
+  // `suppressed` > 0 appends " [N similar messages suppressed]".
   LogMessage(const char* file, int line, LogSeverity severity,
-             int saved_errno = -1);
+             int saved_errno = -1, uint64_t suppressed = 0);
   LogMessage(const LogMessage&) = delete;
   LogMessage& operator=(const LogMessage&) = delete;
   ~LogMessage();
@@ -92,6 +150,7 @@ class LogMessage {
   int line_;
   LogSeverity severity_;
   int saved_errno_;
+  uint64_t suppressed_;
   absl::Time time_;
   bool flushed_ = false;
   std::ostringstream stream_;
@@ -143,6 +202,40 @@ struct Voidify {
 
 // TAO_PLOG(ERROR) << "accept";  errno is saved when the statement starts.
 #define TAO_PLOG(severity) TAO_LOG_INTERNAL_##severity(errno)
+
+// TAO_LOG_EVERY(WARNING, absl::Seconds(1), 3) << ...;  At most 3 records per
+// second from this call site; see LogRateLimiter. `interval` and `burst` are
+// read once, when the statement first runs. Severities DEBUG to ERROR (FATAL
+// is never suppressed). A statement, not an expression; safe as the body of
+// an unbraced if/else.
+#define TAO_LOG_EVERY(severity, interval, burst)                           \
+  TAO_LOG_INTERNAL_LIMITED(TAO_LOG_INTERNAL_SEVERITY_##severity, interval, \
+                           burst)
+
+// TAO_LOG_RATE_LIMITED(WARNING) << ...;  TAO_LOG_EVERY with the default
+// budget, kLogRateBurst records per kLogRateInterval.
+#define TAO_LOG_RATE_LIMITED(severity) \
+  TAO_LOG_EVERY(severity, ::tao::kLogRateInterval, ::tao::kLogRateBurst)
+
+#define TAO_LOG_INTERNAL_SEVERITY_DEBUG ::tao::LogSeverity::kDebug
+#define TAO_LOG_INTERNAL_SEVERITY_INFO ::tao::LogSeverity::kInfo
+#define TAO_LOG_INTERNAL_SEVERITY_WARNING ::tao::LogSeverity::kWarning
+#define TAO_LOG_INTERNAL_SEVERITY_ERROR ::tao::LogSeverity::kError
+
+// The severity check comes first, so filtered records spend no budget; the
+// `{} else` keeps a caller's `else` bound to the caller's `if`.
+// clang-format off
+#define TAO_LOG_INTERNAL_LIMITED(severity, interval, burst)           \
+  if (static ::tao::logging_internal::LogRateLimiter tao_log_limiter( \
+          (interval), (burst));                                       \
+      !::tao::logging_internal::ShouldLog(severity) ||                \
+      !tao_log_limiter.Allow()) {                                     \
+  } else                                                              \
+    ::tao::logging_internal::Voidify() &                              \
+        ::tao::logging_internal::LogMessage(                          \
+            __FILE__, __LINE__, severity, -1,                         \
+            tao_log_limiter.TakeSuppressed()).stream()
+// clang-format on
 
 // TAO_CHECK(cond) << "extra";  Always on: logs "Check failed: cond extra" at
 // FATAL and aborts when `cond` is false.

@@ -38,6 +38,7 @@
 #include "codec/proto/test_messages.pb.h"
 #include "codec/tlv_codec.h"
 #include "gtest/gtest.h"
+#include "tao/base/logging.h"
 #include "tao/message/client.h"
 #include "tao/message/context.h"
 #include "tao/message/endpoint.h"
@@ -47,6 +48,7 @@
 #include "tao/message/server.h"
 #include "tao/net/connection.h"
 #include "tao/net/event_loop.h"
+#include "tao/testing/log_capture.h"
 #include "tao/testing/loopback.h"
 #include "tao/testing/message_server.h"
 
@@ -74,6 +76,12 @@ std::string NumbersFrame(int64_t seq) {
   test::Numbers numbers;
   numbers.add_values(seq);
   return TlvFrame(kNumbersType, numbers.SerializeAsString());
+}
+
+// Registers a test::Chat handler that replies with the message it got.
+absl::Status RegisterChatEcho(Registry& registry) {
+  return registry.Register<test::Chat>(
+      [](Context& ctx, const test::Chat& c) { (void)ctx.Reply(c); });
 }
 
 // Notifies `n` (if not yet) when it goes out of scope, so that a failed
@@ -762,6 +770,44 @@ TEST_P(UnknownTypeTest, ClosePolicyClosesWithNotFound) {
   EXPECT_EQ(stats.closed_with_error, 1u);
 }
 
+// Issue 12: 100,000 unknown frames (800 KB) must not become 100,000 log
+// lines. The dispatcher logs nothing per frame: it counts each and reports
+// each to OnError (where a user who logs uses TAO_LOG_RATE_LIMITED; the
+// chat example's test covers that), and the connection stays open.
+TEST_P(UnknownTypeTest, AFloodOfUnknownFramesIsCountedNotLogged) {
+  constexpr size_t kFrames = 100'000;
+  ServerOptions options;
+  options.io_threads = 1;
+  options.handler_threads = GetParam();
+  MessageServer server(options);
+  ASSERT_TRUE(RegisterChatEcho(server.registry()).ok());
+  ASSERT_TRUE(server.Start().ok());
+  testing::LogCapture log;
+  absl::StatusOr<TestPeer> peer = server.Connect();
+  ASSERT_TRUE(peer.ok()) << peer.status();
+  std::string flood;
+  for (size_t i = 0; i < kFrames; ++i) flood += TlvFrame(99, "");
+  ASSERT_EQ(flood.size(), kFrames * 8);
+  ASSERT_TRUE(peer->WriteAll(flood + ChatFrame("after")).ok());
+  // The reply to the last frame: every unknown one before it was handled.
+  const std::string want = ChatFrame("after");
+  absl::StatusOr<std::string> got = peer->ReadExactly(want.size());
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, want);
+
+  const ServerStats stats = server.server().stats();
+  EXPECT_EQ(stats.unknown_types, kFrames);
+  EXPECT_EQ(stats.messages, 1u);
+  EXPECT_EQ(stats.closed_with_error, 0u);
+  ASSERT_TRUE(server.tracker().WaitForErrors(kFrames));
+  EXPECT_EQ(server.tracker().errors(), kFrames);
+  EXPECT_LE(log.lines(), static_cast<size_t>(kLogRateBurst));
+  for (const std::string& m : log.messages()) ADD_FAILURE() << m;
+  ConnectionPtr connection = server.tracker().WaitForConnection(0);
+  ASSERT_NE(connection, nullptr);
+  EXPECT_TRUE(connection->connected());
+}
+
 INSTANTIATE_TEST_SUITE_P(InlineAndPool, UnknownTypeTest,
                          ::testing::Values(0, 2),
                          [](const ::testing::TestParamInfo<int>& info) {
@@ -1017,11 +1063,7 @@ TEST_P(BadInputTest, BadConnectionsAreClosedAndTheOthersUndisturbed) {
   options.io_threads = 2;
   options.handler_threads = GetParam();
   MessageServer server(options);
-  ASSERT_TRUE(server.registry()
-                  .Register<test::Chat>([](Context& ctx, const test::Chat& c) {
-                    (void)ctx.Reply(c);
-                  })
-                  .ok());
+  ASSERT_TRUE(RegisterChatEcho(server.registry()).ok());
   ASSERT_TRUE(server.Start().ok());
 
   std::vector<std::unique_ptr<GoodClient>> good;
@@ -1127,11 +1169,7 @@ TEST_P(BadInputTest, PeerResetIsReportedAsAnErrorNotAnOrderlyClose) {
   options.io_threads = 1;
   options.handler_threads = GetParam();
   MessageServer server(options);
-  ASSERT_TRUE(server.registry()
-                  .Register<test::Chat>([](Context& ctx, const test::Chat& c) {
-                    (void)ctx.Reply(c);
-                  })
-                  .ok());
+  ASSERT_TRUE(RegisterChatEcho(server.registry()).ok());
   ASSERT_TRUE(server.Start().ok());
   absl::StatusOr<TestPeer> peer = server.Connect();
   ASSERT_TRUE(peer.ok()) << peer.status();

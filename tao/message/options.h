@@ -26,7 +26,9 @@ class Codec;
 // Registry::RegisterCatchAll).
 enum class UnknownTypePolicy {
   // Report it to OnError (NOT_FOUND), count it, skip its payload and go on:
-  // Go tao's behaviour, so a newer peer can talk to an older server.
+  // Go tao's behaviour, so a newer peer can talk to an older server. A peer
+  // can send these as fast as it can write, each one an OnError: one that
+  // logs should log with TAO_LOG_RATE_LIMITED (tao/base/logging.h).
   kSkip,
   // Report it, then close the connection.
   kClose,

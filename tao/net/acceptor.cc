@@ -73,9 +73,10 @@ void Acceptor::HandleRead() {
       if (DropOnePending()) continue;
       // Not even the spare helps: stop listening for a while instead of
       // spinning on a listener that stays readable.
-      TAO_LOG(ERROR) << "accept on " << local_address_.ToString() << ": "
-                     << accepted.status() << "; pausing accepts for "
-                     << kEmfileBackoff;
+      accept_errors_.fetch_add(1, std::memory_order_relaxed);
+      TAO_LOG_RATE_LIMITED(ERROR)
+          << "accept on " << local_address_.ToString() << ": "
+          << accepted.status() << "; pausing accepts for " << kEmfileBackoff;
       channel_->DisableReading();
       resume_timer_ = loop_->RunAfter(kEmfileBackoff, [this] {
         resume_timer_ = TimerId{};
@@ -84,8 +85,9 @@ void Acceptor::HandleRead() {
       });
       return;
     }
-    TAO_LOG(ERROR) << "accept on " << local_address_.ToString() << ": "
-                   << accepted.status();
+    accept_errors_.fetch_add(1, std::memory_order_relaxed);
+    TAO_LOG_RATE_LIMITED(ERROR) << "accept on " << local_address_.ToString()
+                                << ": " << accepted.status();
     return;
   }
 }
@@ -98,8 +100,9 @@ bool Acceptor::DropOnePending() {
   if (fd >= 0) {
     ::close(fd);
     dropped_for_fd_limit_.fetch_add(1, std::memory_order_relaxed);
-    TAO_LOG(WARNING) << "out of file descriptors: dropped a connection on "
-                     << local_address_.ToString();
+    TAO_LOG_RATE_LIMITED(WARNING)
+        << "out of file descriptors: dropped a connection on "
+        << local_address_.ToString();
   }
   spare_fd_ = OpenSpareFd();
   return fd >= 0 && spare_fd_ >= 0;

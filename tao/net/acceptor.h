@@ -54,6 +54,11 @@ class Acceptor {
   uint64_t dropped_for_fd_limit() const {
     return dropped_for_fd_limit_.load(std::memory_order_relaxed);
   }
+  // accept(2) failures other than "nothing pending" (EMFILE with no spare
+  // descriptor left, ENOBUFS, ...).
+  uint64_t accept_errors() const {
+    return accept_errors_.load(std::memory_order_relaxed);
+  }
 
  private:
   void HandleRead();
@@ -68,6 +73,7 @@ class Acceptor {
   TimerId resume_timer_;
   bool stopped_ = false;
   std::atomic<uint64_t> dropped_for_fd_limit_{0};
+  std::atomic<uint64_t> accept_errors_{0};
 };
 
 }  // namespace tao

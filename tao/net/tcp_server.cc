@@ -115,11 +115,9 @@ void TcpServer::HandleNewConnection(EventLoop* accept_loop, Socket socket,
     // these is exactly when logging each would hurt).
     const uint64_t refused =
         refused_transport_.fetch_add(1, std::memory_order_relaxed) + 1;
-    if ((refused & (refused - 1)) == 0) {
-      TAO_LOG(WARNING) << "connection from " << peer << ": "
-                       << transport.status() << " (" << refused
-                       << " refused so far)";
-    }
+    TAO_LOG_RATE_LIMITED(WARNING)
+        << "connection from " << peer << ": " << transport.status() << " ("
+        << refused << " refused so far)";
     return;
   }
   const std::string ip = is_ip ? peer.host() : std::string();
@@ -133,17 +131,18 @@ void TcpServer::HandleNewConnection(EventLoop* accept_loop, Socket socket,
         open_count_.load(std::memory_order_relaxed) >=
             options_.max_connections) {
       refused_max_connections_.fetch_add(1, std::memory_order_relaxed);
-      TAO_LOG(WARNING) << "refused " << peer << ": " << options_.max_connections
-                       << " connections open (max_connections)";
+      TAO_LOG_RATE_LIMITED(WARNING)
+          << "refused " << peer << ": " << options_.max_connections
+          << " connections open (max_connections)";
       return;
     }
     if (options_.max_connections_per_ip > 0 && is_ip) {
       size_t& count = per_ip_[ip];
       if (count >= options_.max_connections_per_ip) {
         refused_per_ip_.fetch_add(1, std::memory_order_relaxed);
-        TAO_LOG(WARNING) << "refused " << peer << ": " << count
-                         << " connections open from " << ip
-                         << " (max_connections_per_ip)";
+        TAO_LOG_RATE_LIMITED(WARNING)
+            << "refused " << peer << ": " << count << " connections open from "
+            << ip << " (max_connections_per_ip)";
         return;
       }
       ++count;
@@ -371,6 +370,7 @@ TcpServerStats TcpServer::stats() const {
   stats.refused_transport = refused_transport_.load(std::memory_order_relaxed);
   for (const auto& acceptor : acceptors_) {
     stats.dropped_fd_limit += acceptor->dropped_for_fd_limit();
+    stats.accept_errors += acceptor->accept_errors();
   }
   stats.closed_with_error = closed_with_error_.load(std::memory_order_relaxed);
   stats.closed_over_budget =

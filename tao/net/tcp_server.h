@@ -66,6 +66,7 @@ struct TcpServerStats {
   uint64_t refused_per_ip = 0;
   uint64_t refused_transport = 0;  // the transport (TLS) refused to wrap
   uint64_t dropped_fd_limit = 0;   // accepted and dropped: out of fds
+  uint64_t accept_errors = 0;      // accept(2) failed (EMFILE, ENOBUFS, ...)
   uint64_t closed_with_error = 0;  // I/O errors, bad input, caps, timeouts
   size_t connections = 0;
   size_t queued_output_bytes = 0;  // across all connections
