@@ -217,8 +217,10 @@ bool Connection::Reserve(size_t n, bool charge_budget) {
   }
   if (budget_ == nullptr || !charge_budget) return true;
   if (!budget_->TryCharge(n)) {
-    // The owner may close the connections holding the most instead.
-    if (owner_ == nullptr || !owner_->ReclaimOutputBudget(*this, n)) {
+    // Unless sends are to be refused (kDropNewest), the owner may close
+    // the connections holding the most instead of failing this one.
+    if (options_->overflow_policy == OverflowPolicy::kDropNewest ||
+        owner_ == nullptr || !owner_->ReclaimOutputBudget(*this, n)) {
       queued_bytes_.fetch_sub(n, kRelaxed);
       return false;
     }

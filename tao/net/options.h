@@ -100,9 +100,12 @@ struct TcpServerOptions : EndpointOptions {
   // Connections from one IP address beyond this are refused likewise.
   // 0: no limit.
   size_t max_connections_per_ip = 0;
-  // Budget for the queued output of all connections together; a send that
-  // would exceed it is handled by the connection's OverflowPolicy.
-  // Default 1 GiB.
+  // Budget for the queued output of all connections together (a
+  // broadcast's shared bytes count once). When a send does not fit, the
+  // connection holding the most queued output is closed instead of the
+  // sender, if it holds more than the sender would (RESOURCE_EXHAUSTED,
+  // TcpServerStats::closed_over_budget); otherwise, and always under
+  // kDropNewest, the sender's OverflowPolicy applies. Default 1 GiB.
   size_t max_total_output_bytes = size_t{1} << 30;
 };
 

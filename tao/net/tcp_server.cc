@@ -306,7 +306,7 @@ bool TcpServer::MakeRoom(const Connection* requester, size_t n) const {
       ") holds the most queued output (", most,
       " bytes) while the server-wide output budget of ", budget_->limit(),
       " bytes is exhausted; closing it (peer not reading?)"));
-  TAO_LOG(WARNING) << reason.message();
+  TAO_LOG_RATE_LIMITED(WARNING) << reason.message();
   // Queued: the requester may be sending from the victim's loop, inside a
   // handler.
   victim->loop()->QueueInLoop(
