@@ -23,7 +23,8 @@ ABSL_FLAG(std::string, port_file, "",
 ABSL_FLAG(int, io_threads, 1, "I/O loops (-1: one per core)");
 ABSL_FLAG(int, handler_threads, 0,
           "0: handlers inline on the I/O loop; N: a pool of N workers");
-ABSL_FLAG(int, max_connections, 0, "connection limit (0: none)");
+ABSL_FLAG(int, max_connections, 0,
+          "connection limit, also per IP address (0: none)");
 
 int main(int argc, char** argv) {
   tao::bench::ShutdownSignal shutdown;  // before any thread starts
@@ -46,6 +47,8 @@ int main(int argc, char** argv) {
   options.handler_threads = absl::GetFlag(FLAGS_handler_threads);
   options.max_connections =
       static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_max_connections)));
+  // Every load-generator connection comes from loopback.
+  options.max_connections_per_ip = options.max_connections;
   tao::Server server(options, &registry);
   absl::Status status = server.Listen(absl::GetFlag(FLAGS_address));
   if (status.ok()) status = server.Start();

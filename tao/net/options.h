@@ -97,9 +97,16 @@ struct TcpServerOptions : EndpointOptions {
   // Connections beyond this are accepted and closed at once, counted, and
   // reported in TcpServerStats::refused_max_connections. 0: no limit.
   size_t max_connections = 10000;
-  // Connections from one IP address beyond this are refused likewise.
-  // 0: no limit.
-  size_t max_connections_per_ip = 0;
+  // When max_connections are open, a new connection takes the place of the
+  // one idle longest (nothing read or written), if that one has been idle
+  // at least this long: it is closed with UNAVAILABLE and counted in
+  // TcpServerStats::evicted_idle. So idle connections cannot lock active
+  // clients out. Zero: refuse the new connection instead.
+  absl::Duration evict_idle_after = absl::Seconds(30);
+  // Connections from one IP address beyond this are refused likewise, so
+  // one address cannot take every slot (a load balancer or NAT in front
+  // needs a higher value, or 0). 0: no limit.
+  size_t max_connections_per_ip = 1024;
   // Budget for the queued output of all connections together (a
   // broadcast's shared bytes count once). When a send does not fit, the
   // connection holding the most queued output is closed instead of the

@@ -129,7 +129,8 @@ void TcpServer::HandleNewConnection(EventLoop* accept_loop, Socket socket,
     if (stopping_) return;  // the transport closes the socket
     if (options_.max_connections > 0 &&
         open_count_.load(std::memory_order_relaxed) >=
-            options_.max_connections) {
+            options_.max_connections + evictions_in_flight_ &&
+        !EvictIdlest()) {
       refused_max_connections_.fetch_add(1, std::memory_order_relaxed);
       TAO_LOG_RATE_LIMITED(WARNING)
           << "refused " << peer << ": " << options_.max_connections
@@ -181,6 +182,7 @@ void TcpServer::OnClosed(Connection& connection) {
     }
   }
   absl::MutexLock lock(&mu_);
+  if (evicted_.erase(connection.id()) > 0) --evictions_in_flight_;
   if (options_.max_connections_per_ip > 0 &&
       connection.peer_address().is_ip()) {
     auto it = per_ip_.find(connection.peer_address().host());
@@ -257,6 +259,48 @@ void TcpServer::ForEach(
   for (const ConnectionPtr& connection : connections_.Values()) {
     fn(connection);
   }
+}
+
+bool TcpServer::EvictIdlest() {
+  if (options_.evict_idle_after <= absl::ZeroDuration()) return false;
+  // A search is O(connections): after one found nobody idle enough, refuse
+  // for a while without looking again.
+  const int64_t now = ToNanos(std::chrono::steady_clock::now());
+  if (now - no_idle_found_ns_ <
+      absl::ToInt64Nanoseconds(absl::Milliseconds(100))) {
+    return false;
+  }
+  ConnectionPtr idlest;
+  MonoTime idlest_active = MonoTime::max();
+  for (const ConnectionPtr& connection : connections_.Values()) {
+    if (!connection->connected() || evicted_.contains(connection->id())) {
+      continue;
+    }
+    const MonoTime active =
+        std::max(connection->last_read_time(), connection->last_write_time());
+    if (active < idlest_active) {
+      idlest_active = active;
+      idlest = connection;
+    }
+  }
+  const absl::Duration idle =
+      idlest == nullptr ? absl::ZeroDuration()
+                        : ToDuration(idlest->loop()->Now() - idlest_active);
+  if (idlest == nullptr || idle < options_.evict_idle_after) {
+    no_idle_found_ns_ = now;
+    return false;
+  }
+  evicted_.insert(idlest->id());
+  ++evictions_in_flight_;
+  evicted_idle_.fetch_add(1, std::memory_order_relaxed);
+  absl::Status reason = absl::UnavailableError(absl::StrCat(
+      "idle for ", absl::FormatDuration(idle), " while ",
+      options_.max_connections,
+      " connections are open (max_connections): closed to admit a new one"));
+  // Queued, never inline: closing takes mu_, which is held here.
+  idlest->loop()->QueueInLoop(
+      [idlest, reason = std::move(reason)] { idlest->CloseWithError(reason); });
+  return true;
 }
 
 bool TcpServer::ReclaimOutputBudget(Connection& requester, size_t n) {
@@ -375,6 +419,7 @@ TcpServerStats TcpServer::stats() const {
   stats.closed_with_error = closed_with_error_.load(std::memory_order_relaxed);
   stats.closed_over_budget =
       closed_over_budget_.load(std::memory_order_relaxed);
+  stats.evicted_idle = evicted_idle_.load(std::memory_order_relaxed);
   stats.connections = connections_.size();
   stats.queued_output_bytes = budget_->used();
   return stats;

@@ -36,6 +36,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -74,6 +75,9 @@ struct TcpServerStats {
   // budget (max_total_output_bytes) could not take another connection's
   // send.
   uint64_t closed_over_budget = 0;
+  // Closed to make room for a new connection while max_connections were
+  // open (TcpServerOptions::evict_idle_after).
+  uint64_t evicted_idle = 0;
 };
 
 class TcpServer final : private ConnectionOwner {
@@ -133,6 +137,9 @@ class TcpServer final : private ConnectionOwner {
   // Closes the connection holding the most queued output, if it holds more
   // than `requester` (may be null) would after queuing `n`; true if so.
   bool MakeRoom(const Connection* requester, size_t n) const;
+  // At max_connections: closes the connection idle longest if it has been
+  // idle for evict_idle_after; true if so.
+  bool EvictIdlest() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const TcpServerOptions options_;
   const ConnectionHandlerFactory factory_;
@@ -159,6 +166,12 @@ class TcpServer final : private ConnectionOwner {
   std::atomic<uint64_t> refused_transport_{0};
   std::atomic<uint64_t> closed_with_error_{0};
   mutable std::atomic<uint64_t> closed_over_budget_{0};
+  std::atomic<uint64_t> evicted_idle_{0};
+  // Evictions not yet closed (admitted connections beyond max_connections),
+  // and when a search for an idle connection last found none.
+  size_t evictions_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::flat_hash_set<uint64_t> evicted_ ABSL_GUARDED_BY(mu_);
+  int64_t no_idle_found_ns_ ABSL_GUARDED_BY(mu_) = 0;
 
   // Reclaiming budget: one search at a time; connections being closed for
   // it (so they are not picked twice, and what they hold counts as room);

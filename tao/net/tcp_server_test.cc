@@ -371,6 +371,41 @@ TEST_F(ServerTest, MaxConnectionsRefusesBeyondTheLimit) {
   EXPECT_EQ(stats.connections, 2u);
 }
 
+// Idle connections cannot lock active clients out: at max_connections a
+// new connection takes the place of the one idle longest.
+TEST_F(ServerTest, AtMaxConnectionsTheIdlestGivesWayToANewOne) {
+  constexpr size_t kMax = 20;
+  TcpServerOptions options;
+  options.max_connections = kMax;
+  options.evict_idle_after = absl::Nanoseconds(1);  // any idle one
+  ASSERT_TRUE(StartServer({.on_data = Echo()}, options).ok());
+  std::vector<TestPeer> idle;
+  for (size_t i = 0; i + 1 < kMax; ++i) {
+    absl::StatusOr<TestPeer> peer = TestPeer::Connect(server_->address());
+    ASSERT_TRUE(peer.ok()) << peer.status();
+    idle.push_back(*std::move(peer));
+    ASSERT_TRUE(tracker().WaitForConnects(i + 1));
+  }
+  absl::StatusOr<TestPeer> active = TestPeer::Connect(server_->address());
+  ASSERT_TRUE(active.ok()) << active.status();
+  ASSERT_TRUE(tracker().WaitForConnects(kMax));
+  ASSERT_TRUE(active->Exchange("busy", 4).ok());
+
+  absl::StatusOr<TestPeer> newcomer = TestPeer::Connect(server_->address());
+  ASSERT_TRUE(newcomer.ok()) << newcomer.status();
+  absl::StatusOr<std::string> echoed = newcomer->Exchange("admitted", 8);
+  ASSERT_TRUE(echoed.ok()) << echoed.status();
+  EXPECT_EQ(*echoed, "admitted");
+  // The first idle one (idle longest) was closed; the active one stays.
+  EXPECT_TRUE(idle.front().WaitClosed().ok());
+  ASSERT_TRUE(tracker().WaitForSettled(1));
+  const TcpServerStats stats = server().stats();
+  EXPECT_EQ(stats.evicted_idle, 1u);
+  EXPECT_EQ(stats.refused_max_connections, 0u);
+  EXPECT_EQ(stats.connections, kMax);
+  EXPECT_TRUE(active->Exchange("still", 5).ok());
+}
+
 TEST_F(ServerTest, MaxConnectionsPerIpRefusesBeyondTheLimit) {
   TcpServerOptions options;
   options.max_connections_per_ip = 2;
