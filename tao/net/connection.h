@@ -144,6 +144,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // --- Flow control (any thread) ---
   // Stops / resumes delivering input (e.g. while a worker queue is full).
+  // Resuming also delivers input the transport already holds (TLS records
+  // that arrived with the handshake), which the socket would not announce.
   void PauseReading();
   void ResumeReading();
 
@@ -198,6 +200,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void CheckHighWaterMark();
   void CheckLowWaterMark();
   void UpdateReading();
+  // Queues a read turn while the transport holds input that epoll will not
+  // announce (TLS records already read from the socket) and reading is on.
+  void ScheduleBufferedRead();
   void SetState(State state) { state_.store(state, std::memory_order_release); }
 
   EventLoop* const loop_;
@@ -225,6 +230,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool paused_by_backpressure_ = false;
   bool paused_by_user_ = false;
   bool established_ = false;
+  bool read_queued_ = false;  // a ScheduleBufferedRead turn is pending
   TimerId linger_timer_;
   TimerId handshake_timer_;
 

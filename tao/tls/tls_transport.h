@@ -3,10 +3,12 @@
 // like plain TCP: Handshake() until true (WANT_READ / WANT_WRITE map to the
 // loop's readability / writability), then Read / Write of plaintext.
 //
-// - Read decrypts everything available (SSL_read until WANT_READ), so no
-//   plaintext waits inside BoringSSL where epoll cannot see it; close_notify
-//   and TCP EOF both end the stream (eof). The socket is read ahead, 64 KiB
-//   per recv, and what was read ahead counts as HasBufferedInput.
+// - Read decrypts what is available (SSL_read until WANT_READ), up to a
+//   budget per call (256 KiB of plaintext) so that one fast sender cannot
+//   hold its loop. The socket is read ahead, 64 KiB per recv; what was read
+//   ahead or decrypted but not yet returned counts as HasBufferedInput, and
+//   the connection reads it on a later loop turn. close_notify and TCP EOF
+//   both end the stream (eof).
 // - Write encrypts a prefix of the gathered buffers and returns the
 //   plaintext taken; a full socket returns what was taken so far. BoringSSL
 //   requires that a write interrupted by a full socket is retried with the

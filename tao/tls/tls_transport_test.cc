@@ -3,17 +3,30 @@
 // Server and Client over it. Every wait has a timeout; nothing sleeps.
 #include "tao/tls/tls_transport.h"
 
+#include <fcntl.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <poll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <future>
+#include <iostream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/cleanup/cleanup.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
@@ -183,6 +196,15 @@ class TlsTest : public ::testing::Test {
         TlsContext::NewClient(std::move(tls));
     EXPECT_TRUE(ctx.ok()) << ctx.status();
     return ctx.ok() ? *ctx : nullptr;
+  }
+  // A context for blocking BoringSSL clients that trust the test CA.
+  static std::unique_ptr<BlockingTlsContext> RawCtx(
+      BlockingTlsContext::Config config = {}) {
+    config.ca_pem = certs_->ca.cert_pem;
+    absl::StatusOr<std::unique_ptr<BlockingTlsContext>> ctx =
+        BlockingTlsContext::Create(std::move(config));
+    EXPECT_TRUE(ctx.ok()) << ctx.status();
+    return ctx.ok() ? *std::move(ctx) : nullptr;
   }
   static TcpServerOptions ServerOpts(
       std::shared_ptr<const TransportFactory> tls) {
@@ -680,13 +702,10 @@ TEST_F(TlsTest, AbruptCloseDuringData) {
 
   // A raw TLS client writes a burst, reads the start of the echo (so data
   // flows both ways) and resets without reading the rest.
-  BlockingTlsContext::Config config;
-  config.ca_pem = certs_->ca.cert_pem;
-  absl::StatusOr<std::unique_ptr<BlockingTlsContext>> raw_ctx =
-      BlockingTlsContext::Create(config);
-  ASSERT_TRUE(raw_ctx.ok());
+  std::unique_ptr<BlockingTlsContext> raw_ctx = RawCtx();
+  ASSERT_NE(raw_ctx, nullptr);
   absl::StatusOr<BlockingTlsClient> raw =
-      BlockingTlsClient::Connect(**raw_ctx, server.address());
+      BlockingTlsClient::Connect(*raw_ctx, server.address());
   ASSERT_TRUE(raw.ok()) << raw.status();
   const std::string burst = testing::RandomBytes(256 << 10, 1);
   ASSERT_TRUE(raw->WriteAll(burst).ok());
@@ -716,6 +735,147 @@ TEST_F(TlsTest, AbruptCloseDuringData) {
 }
 
 // ---------------------------------------------------------------------------
+// Hostile peers (issue 12): a flooding sender, a paused reader.
+
+TEST_F(TlsTest, FloodingClientDoesNotMonopoliseItsLoop) {
+  // One loop: the flooder and the control client share it.
+  TcpServerOptions options = ServerOpts(ServerCtx(ServerTls()));
+  options.io_threads = 1;
+  std::atomic<uint64_t> flooder_id{0};
+  absl::Mutex mu;
+  uint64_t flood_bytes = 0;             // consumed from the flooder
+  size_t largest_delivery = 0;          // bytes in one OnData of the flooder
+  std::vector<uint64_t> flood_at_ping;  // flood_bytes when a ping was served
+  TestServer server(options);
+  ASSERT_TRUE(
+      server
+          .Start({.on_connect =
+                      [&](Connection& c) {
+                        uint64_t none = 0;
+                        flooder_id.compare_exchange_strong(none, c.id());
+                        return true;
+                      },
+                  .on_data =
+                      [&](Connection& c, Buffer& in) {
+                        absl::MutexLock lock(&mu);
+                        if (c.id() == flooder_id.load()) {
+                          flood_bytes += in.readable_bytes();
+                          largest_delivery =
+                              std::max(largest_delivery, in.readable_bytes());
+                          in.RetrieveAll();
+                          return;
+                        }
+                        flood_at_ping.push_back(flood_bytes);
+                        (void)c.Send(in.view());
+                        in.RetrieveAll();
+                      }})
+          .ok());
+  std::unique_ptr<BlockingTlsContext> raw_ctx = RawCtx();
+  ASSERT_NE(raw_ctx, nullptr);
+
+  absl::StatusOr<BlockingTlsClient> flooder =
+      BlockingTlsClient::Connect(*raw_ctx, server.address());
+  ASSERT_TRUE(flooder.ok()) << flooder.status();
+  ASSERT_TRUE(server.tracker().WaitForConnects(1));
+  std::atomic<bool> stop{false};
+  std::thread flood([&] {
+    const std::string chunk(256 << 10, 'f');
+    while (!stop.load() && flooder->WriteAll(chunk).ok()) {
+    }
+  });
+  absl::Cleanup stop_flood = [&] {
+    stop = true;
+    flood.join();
+  };
+  // Let the flood get going: the server has consumed some of it.
+  {
+    absl::MutexLock lock(&mu);
+    auto started = [&] { return flood_bytes >= (size_t{4} << 20); };
+    ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(&started), kTimeout));
+  }
+
+  absl::StatusOr<BlockingTlsClient> control =
+      BlockingTlsClient::Connect(*raw_ctx, server.address());
+  ASSERT_TRUE(control.ok()) << control.status();
+  constexpr int kPings = 20;
+  absl::Duration slowest;
+  for (int i = 0; i < kPings; ++i) {
+    const absl::Time start = absl::Now();
+    ASSERT_TRUE(control->WriteAll("p").ok());
+    ASSERT_EQ(*control->ReadExactly(1), "p");
+    slowest = std::max(slowest, absl::Now() - start);
+  }
+  std::move(stop_flood).Invoke();
+
+  // Between two pings the loop serves the flooder a bounded number of
+  // turns (one read budget each) while the control client turns its echo
+  // around; it never drains the flooder first.
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(flood_at_ping.size(), size_t{kPings});
+  uint64_t most_between_pings = 0;
+  for (size_t i = 1; i < flood_at_ping.size(); ++i) {
+    most_between_pings =
+        std::max(most_between_pings, flood_at_ping[i] - flood_at_ping[i - 1]);
+  }
+  std::cerr << "flood: " << flood_bytes << " bytes consumed; at most "
+            << most_between_pings << " between two pings, " << largest_delivery
+            << " in one OnData; slowest ping " << slowest << "\n";
+  EXPECT_LE(largest_delivery, size_t{2} << 20);
+  EXPECT_LE(most_between_pings, uint64_t{32} << 20);
+}
+
+TEST_F(TlsTest, ReadingResumedLaterDeliversDataThatCameWithTheHandshake) {
+  // Each client sends its data in the same segment as its last handshake
+  // flight, so the server holds it (decrypted or not) when the handshake
+  // completes; the server pauses in OnConnected and resumes from another
+  // thread once all are connected. Nothing more arrives on the sockets.
+  constexpr int kConnections = 10;
+  absl::Mutex mu;
+  int delivered = 0;  // connections whose whole message arrived
+  TestServer server(ServerOpts(ServerCtx(ServerTls())));
+  ASSERT_TRUE(server
+                  .Start({.on_connect =
+                              [](Connection& c) {
+                                c.PauseReading();
+                                return true;
+                              },
+                          .on_data =
+                              [&](Connection& c, Buffer& in) {
+                                if (in.readable_bytes() < 8) return;
+                                (void)c.Send(in.view());
+                                in.RetrieveAll();
+                                absl::MutexLock lock(&mu);
+                                ++delivered;
+                              }})
+                  .ok());
+  std::unique_ptr<BlockingTlsContext> raw_ctx = RawCtx();
+  ASSERT_NE(raw_ctx, nullptr);
+  std::vector<BlockingTlsClient> clients;
+  for (int i = 0; i < kConnections; ++i) {
+    absl::StatusOr<BlockingTlsClient> c =
+        BlockingTlsClient::ConnectSendingWithHandshake(
+            *raw_ctx, server.address(), absl::StrFormat("hello %02d", i));
+    ASSERT_TRUE(c.ok()) << c.status();
+    clients.push_back(*std::move(c));
+  }
+  ASSERT_TRUE(server.tracker().WaitForConnects(kConnections));
+  for (int i = 0; i < kConnections; ++i) {
+    ConnectionPtr c = server.tracker().WaitForConnection(i);
+    ASSERT_NE(c, nullptr);
+    c->ResumeReading();
+  }
+  {
+    absl::MutexLock lock(&mu);
+    auto all = [&] { return delivered == kConnections; };
+    EXPECT_TRUE(mu.AwaitWithTimeout(absl::Condition(&all), kTimeout))
+        << delivered << " of " << kConnections << " connections got their data";
+  }
+  for (int i = 0; i < kConnections; ++i) {
+    EXPECT_EQ(*clients[i].ReadExactly(8), absl::StrFormat("hello %02d", i));
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Closing
 
 TEST_F(TlsTest, GracefulShutdownSendsCloseNotify) {
@@ -729,13 +889,10 @@ TEST_F(TlsTest, GracefulShutdownSendsCloseNotify) {
                               },
                           .on_data = nullptr})
                   .ok());
-  BlockingTlsContext::Config config;
-  config.ca_pem = certs_->ca.cert_pem;
-  absl::StatusOr<std::unique_ptr<BlockingTlsContext>> raw_ctx =
-      BlockingTlsContext::Create(config);
-  ASSERT_TRUE(raw_ctx.ok());
+  std::unique_ptr<BlockingTlsContext> raw_ctx = RawCtx();
+  ASSERT_NE(raw_ctx, nullptr);
   absl::StatusOr<BlockingTlsClient> raw =
-      BlockingTlsClient::Connect(**raw_ctx, server.address());
+      BlockingTlsClient::Connect(*raw_ctx, server.address());
   ASSERT_TRUE(raw.ok()) << raw.status();
   EXPECT_EQ(*raw->ReadExactly(3), "bye");
   EXPECT_TRUE(raw->ExpectCloseNotify().ok());
