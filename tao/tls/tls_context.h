@@ -36,7 +36,10 @@
 // The handshake timeout is ConnectionOptions::handshake_timeout (the
 // connection enforces it). Graceful close sends close_notify before FIN
 // and waits at most ConnectionOptions::linger for the peer; a forced close
-// makes one non-blocking attempt to send close_notify and never waits.
+// makes one non-blocking attempt to send close_notify and never waits. A
+// peer that closes without close_notify (a FIN only) may have had its data
+// cut short: the connection fails with DATA_LOSS "peer closed without
+// close_notify (truncated)", after delivering what arrived before.
 // Renegotiation is refused.
 //
 // Thread safety: a TlsContext is thread-safe. Wrap runs on any I/O loop

@@ -268,6 +268,7 @@ absl::Status TlsTransport::SslError(absl::string_view op, int error) {
 absl::StatusOr<Transport::ReadResult> TlsTransport::Read(Buffer& in) {
   ReadResult result;
   if (!handshake_done_) return result;
+  if (!read_error_.ok()) return read_error_;
   for (;;) {
     in.EnsureWritable(kReadChunk);
     ERR_clear_error();
@@ -291,8 +292,15 @@ absl::StatusOr<Transport::ReadResult> TlsTransport::Read(Buffer& in) {
         return result;
       case SSL_ERROR_SYSCALL:
         if (io_.last_errno == 0 && ERR_peek_error() == 0) {
-          result.eof = true;  // TCP EOF without close_notify
-          return result;
+          // TCP EOF without close_notify: the stream may have been cut
+          // short (by the peer or by someone on the path), so it is not an
+          // orderly end. What came before it is delivered first.
+          broken_ = true;
+          read_error_ = absl::DataLossError(
+              absl::StrCat("TLS read with ", peer_name_,
+                           ": peer closed without close_notify (truncated)"));
+          if (result.bytes > 0) return result;
+          return read_error_;
         }
         [[fallthrough]];
       default:
@@ -376,7 +384,7 @@ absl::StatusOr<size_t> TlsTransport::Write(
 
 bool TlsTransport::HasBufferedInput() const {
   return handshake_done_ &&
-         (SSL_has_pending(ssl_) == 1 ||
+         (!read_error_.ok() || SSL_has_pending(ssl_) == 1 ||
           tls_internal::SocketBioPending(SSL_get_rbio(ssl_)) > 0);
 }
 

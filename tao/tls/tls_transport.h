@@ -7,8 +7,10 @@
 //   budget per call (256 KiB of plaintext) so that one fast sender cannot
 //   hold its loop. The socket is read ahead, 64 KiB per recv; what was read
 //   ahead or decrypted but not yet returned counts as HasBufferedInput, and
-//   the connection reads it on a later loop turn. close_notify and TCP EOF
-//   both end the stream (eof).
+//   the connection reads it on a later loop turn. close_notify ends the
+//   stream (eof); a TCP EOF without close_notify is a truncation:
+//   DATA_LOSS "peer closed without close_notify (truncated)", reported
+//   after the data that preceded it has been returned.
 // - Write encrypts a prefix of the gathered buffers and returns the
 //   plaintext taken; a full socket returns what was taken so far. BoringSSL
 //   requires that a write interrupted by a full socket is retried with the
@@ -117,6 +119,7 @@ class TlsTransport final : public Transport {
   const std::string server_name_;  // client: name verified / sent as SNI
   const std::string session_key_;  // client: session cache key
   absl::Status deferred_error_;    // returned by the first Handshake()
+  absl::Status read_error_;        // a truncation, returned by the next Read
   // TlsOptions::authorize; may be null.
   std::shared_ptr<const std::function<absl::Status(const TlsInfo&)>> authorize_;
 

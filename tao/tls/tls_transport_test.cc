@@ -735,7 +735,8 @@ TEST_F(TlsTest, AbruptCloseDuringData) {
 }
 
 // ---------------------------------------------------------------------------
-// Hostile peers (issue 12): a flooding sender, a paused reader.
+// Hostile peers (issue 12): a flooding sender, a paused reader, a truncating
+// peer.
 
 TEST_F(TlsTest, FloodingClientDoesNotMonopoliseItsLoop) {
   // One loop: the flooder and the control client share it.
@@ -872,6 +873,44 @@ TEST_F(TlsTest, ReadingResumedLaterDeliversDataThatCameWithTheHandshake) {
   }
   for (int i = 0; i < kConnections; ++i) {
     EXPECT_EQ(*clients[i].ReadExactly(8), absl::StrFormat("hello %02d", i));
+  }
+}
+
+TEST_F(TlsTest, FinWithoutCloseNotifyIsATruncation) {
+  TestServer server(ServerOpts(ServerCtx(ServerTls())));
+  ASSERT_TRUE(server.Start({.on_data = testing::Echo()}).ok());
+  std::unique_ptr<BlockingTlsContext> raw_ctx = RawCtx();
+  ASSERT_NE(raw_ctx, nullptr);
+
+  // Data, then at once a FIN without close_notify: the data is delivered,
+  // then the connection fails as truncated.
+  absl::StatusOr<BlockingTlsClient> truncating =
+      BlockingTlsClient::Connect(*raw_ctx, server.address());
+  ASSERT_TRUE(truncating.ok()) << truncating.status();
+  ASSERT_TRUE(truncating->WriteAll("tail").ok());
+  ASSERT_TRUE(truncating->ShutdownWriteWithoutCloseNotify().ok());
+  EXPECT_EQ(*truncating->ReadExactly(4), "tail");
+  ASSERT_TRUE(server.tracker().WaitForCloses(1));
+  const ConnectionTracker::Record truncated = server.tracker().All()[0];
+  EXPECT_TRUE(absl::IsDataLoss(truncated.close_reason))
+      << truncated.close_reason;
+  EXPECT_THAT(truncated.close_reason.message(),
+              HasSubstr("without close_notify (truncated)"));
+  ASSERT_EQ(truncated.errors.size(), 1u);
+  EXPECT_EQ(truncated.errors[0], truncated.close_reason);
+
+  // close_notify, then FIN: an orderly close.
+  absl::StatusOr<BlockingTlsClient> orderly =
+      BlockingTlsClient::Connect(*raw_ctx, server.address());
+  ASSERT_TRUE(orderly.ok()) << orderly.status();
+  ASSERT_TRUE(orderly->WriteAll("bye").ok());
+  EXPECT_EQ(*orderly->ReadExactly(3), "bye");
+  orderly->Close();
+  ASSERT_TRUE(server.tracker().WaitForCloses(2));
+  for (const ConnectionTracker::Record& r : server.tracker().All()) {
+    if (r.id == truncated.id) continue;
+    EXPECT_TRUE(r.close_reason.ok()) << r.close_reason;
+    EXPECT_TRUE(r.errors.empty());
   }
 }
 
