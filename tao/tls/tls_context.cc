@@ -97,6 +97,14 @@ namespace {
 
 constexpr size_t kTicketKeySize = 48;
 
+// TLS 1.2 cipher suites, both sides: forward secrecy (ECDHE) and AEAD
+// (AES-GCM, ChaCha20-Poly1305) only. BoringSSL's default would also offer
+// RSA key exchange (no forward secrecy) and CBC with SHA-1.
+constexpr char kTls12CipherList[] =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384";
+
 int ProtocolVersion(TlsVersion v) {
   return v == TlsVersion::kTls13 ? TLS1_3_VERSION : TLS1_2_VERSION;
 }
@@ -312,6 +320,11 @@ absl::StatusOr<SSL_CTX*> TlsContext::BuildSslCtx(
                                 ProtocolVersion(options.max_version));
   SSL_CTX_set_mode(ctx.get(), SSL_MODE_ENABLE_PARTIAL_WRITE |
                                   SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  // TLS 1.2 suites (TLS 1.3's are fixed and all qualify).
+  if (!SSL_CTX_set_strict_cipher_list(ctx.get(), kTls12CipherList)) {
+    return absl::InternalError(absl::StrCat("tls: SSL_CTX_set_cipher_list: ",
+                                            tls_internal::DrainErrors()));
+  }
 
   // --- Identity ---
   TAO_ASSIGN_OR_RETURN(

@@ -23,6 +23,10 @@
 //   tao::ClientOptions client_options;
 //   client_options.tls = *tao::TlsContext::NewClient(client_tls);
 //
+// Protocol defaults: TLS 1.2 and 1.3; TLS 1.2 only with forward-secret AEAD
+// suites (ECDHE with AES-GCM or ChaCha20-Poly1305: no RSA key exchange, no
+// CBC), on both sides; TLS 1.3's suites are all of that kind.
+//
 // What a context does beyond the SSL_CTX: session resumption (client cache
 // keyed by server name and address; server tickets under keys that rotate,
 // see TlsOptions::ticket_keys), a cap on handshakes in flight

@@ -735,6 +735,171 @@ TEST_F(TlsTest, AbruptCloseDuringData) {
 }
 
 // ---------------------------------------------------------------------------
+// TLS 1.2 cipher suites: forward-secret AEAD only, on both sides.
+
+// A BoringSSL server for one connection on its own thread that accepts
+// only the TLS 1.2 suites `cipher_list`; Result() is its handshake's
+// outcome.
+class RawTls12Server {
+ public:
+  RawTls12Server(const testing::CertAndKey& identity,
+                 const std::string& cipher_list) {
+    absl::StatusOr<Socket> listener = Socket::Create(AF_INET);
+    EXPECT_TRUE(listener.ok());
+    EXPECT_TRUE(listener->Bind(InetAddress::Loopback(0)).ok());
+    EXPECT_TRUE(listener->Listen().ok());
+    address_ = *listener->LocalAddress();
+    thread_ = std::thread([this, listener = *std::move(listener), &identity,
+                           cipher_list]() mutable {
+      result_.set_value(Serve(listener, identity, cipher_list));
+    });
+  }
+  ~RawTls12Server() { thread_.join(); }
+  const InetAddress& address() const { return address_; }
+  absl::Status Result() { return result_.get_future().get(); }
+
+ private:
+  static absl::Status Serve(Socket& listener,
+                            const testing::CertAndKey& identity,
+                            const std::string& cipher_list) {
+    struct pollfd pfd = {listener.fd(), POLLIN, 0};
+    if (::poll(&pfd, 1, absl::ToInt64Milliseconds(kTimeout)) != 1) {
+      return absl::DeadlineExceededError("no connection");
+    }
+    absl::StatusOr<Socket> accepted = listener.Accept(nullptr);
+    if (!accepted.ok()) return accepted.status();
+    const int fd = accepted->fd();
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    struct timeval tv = absl::ToTimeval(kTimeout);
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    bssl::UniquePtr<SSL_CTX> ctx(SSL_CTX_new(TLS_method()));
+    SSL_CTX_set_max_proto_version(ctx.get(), TLS1_2_VERSION);
+    bssl::UniquePtr<BIO> cert_bio(
+        BIO_new_mem_buf(identity.cert_pem.data(), identity.cert_pem.size()));
+    bssl::UniquePtr<X509> cert(
+        PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr));
+    bssl::UniquePtr<BIO> key_bio(
+        BIO_new_mem_buf(identity.key_pem.data(), identity.key_pem.size()));
+    bssl::UniquePtr<EVP_PKEY> key(
+        PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
+    if (!SSL_CTX_use_certificate(ctx.get(), cert.get()) ||
+        !SSL_CTX_use_PrivateKey(ctx.get(), key.get()) ||
+        !SSL_CTX_set_strict_cipher_list(ctx.get(), cipher_list.c_str())) {
+      return absl::InternalError("raw server setup");
+    }
+    bssl::UniquePtr<SSL> ssl(SSL_new(ctx.get()));
+    SSL_set_fd(ssl.get(), fd);
+    const int rc = SSL_accept(ssl.get());
+    ERR_clear_error();
+    if (rc != 1) return absl::UnavailableError("raw server handshake failed");
+    // Wait for the client to finish (close_notify or EOF) before closing.
+    char byte;
+    (void)SSL_read(ssl.get(), &byte, 1);
+    ERR_clear_error();
+    return absl::OkStatus();
+  }
+
+  InetAddress address_;
+  std::promise<absl::Status> result_;
+  std::thread thread_;
+};
+
+// A server certificate with an RSA key (the usual ones are EC), so that
+// RSA key exchange is possible at all.
+testing::CertAndKey RsaServerCert(const TestCerts& certs) {
+  testing::CertSpec spec;
+  spec.common_name = "tao-test-rsa-server";
+  spec.dns_names = {"localhost"};
+  spec.ip_addresses = {"127.0.0.1"};
+  spec.rsa_key = true;
+  absl::StatusOr<testing::CertAndKey> cert =
+      testing::MakeCertificate(spec, &certs.ca);
+  EXPECT_TRUE(cert.ok()) << cert.status();
+  return cert.ok() ? *std::move(cert) : testing::CertAndKey();
+}
+
+TEST_F(TlsTest, Tls12ServerRefusesSuitesWithoutForwardSecrecyOrAead) {
+  const testing::CertAndKey rsa = RsaServerCert(*certs_);
+  TlsOptions rsa_tls;
+  rsa_tls.cert_chain_pem = rsa.cert_pem;
+  rsa_tls.private_key_pem = rsa.key_pem;
+  TestServer rsa_server(ServerOpts(ServerCtx(rsa_tls)));
+  ASSERT_TRUE(rsa_server.Start({.on_data = testing::Echo()}).ok());
+  TestServer ec_server(ServerOpts(ServerCtx(ServerTls())));
+  ASSERT_TRUE(ec_server.Start({.on_data = testing::Echo()}).ok());
+  // A TLS 1.2 client offering only `ciphers`; the suite it got, or why not.
+  auto negotiate =
+      [&](TestServer& server,
+          const std::string& ciphers) -> absl::StatusOr<std::string> {
+    BlockingTlsContext::Config config;
+    config.max_version = TLS1_2_VERSION;
+    config.cipher_list = ciphers;
+    std::unique_ptr<BlockingTlsContext> ctx = RawCtx(config);
+    if (ctx == nullptr) return absl::InternalError("client context");
+    absl::StatusOr<BlockingTlsClient> client =
+        BlockingTlsClient::Connect(*ctx, server.address());
+    if (!client.ok()) return client.status();
+    if (absl::Status w = client->WriteAll("x"); !w.ok()) return w;
+    if (absl::StatusOr<std::string> r = client->ReadExactly(1); !r.ok()) {
+      return r.status();
+    }
+    std::string suite =
+        SSL_CIPHER_get_name(SSL_get_current_cipher(client->ssl()));
+    client->Close();
+    return suite;
+  };
+  // Static RSA key exchange, CBC with SHA-1 or SHA-2 MACs, or both.
+  for (const char* weak :
+       {"AES128-SHA", "AES256-SHA", "AES128-GCM-SHA256", "AES256-GCM-SHA384",
+        "ECDHE-RSA-AES128-SHA", "ECDHE-RSA-AES256-SHA"}) {
+    absl::StatusOr<std::string> suite = negotiate(rsa_server, weak);
+    EXPECT_FALSE(suite.ok()) << weak << " was accepted";
+  }
+  for (const char* weak :
+       {"ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA"}) {
+    absl::StatusOr<std::string> suite = negotiate(ec_server, weak);
+    EXPECT_FALSE(suite.ok()) << weak << " was accepted";
+  }
+  for (const char* strong :
+       {"ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384",
+        "ECDHE-RSA-CHACHA20-POLY1305"}) {
+    absl::StatusOr<std::string> suite = negotiate(rsa_server, strong);
+    ASSERT_TRUE(suite.ok()) << strong << ": " << suite.status();
+    EXPECT_EQ(*suite, strong);
+  }
+  for (const char* strong :
+       {"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
+        "ECDHE-ECDSA-CHACHA20-POLY1305"}) {
+    absl::StatusOr<std::string> suite = negotiate(ec_server, strong);
+    ASSERT_TRUE(suite.ok()) << strong << ": " << suite.status();
+    EXPECT_EQ(*suite, strong);
+  }
+}
+
+TEST_F(TlsTest, Tls12ClientOffersOnlyForwardSecretAeadSuites) {
+  const testing::CertAndKey rsa = RsaServerCert(*certs_);
+  TlsOptions client_tls = ClientTls();
+  client_tls.max_version = TlsVersion::kTls12;
+  auto client_ctx = ClientCtx(client_tls);
+  for (const char* weak :
+       {"AES128-SHA", "AES128-GCM-SHA256", "ECDHE-RSA-AES128-SHA"}) {
+    RawTls12Server raw(rsa, weak);
+    TlsTestClient client(ClientOpts(client_ctx));
+    ASSERT_TRUE(client.Connect(raw.address().ToString()).ok());
+    const absl::Status error = client.WaitError();
+    EXPECT_FALSE(error.ok()) << weak << " was offered";
+    client.client().Stop();
+    EXPECT_FALSE(raw.Result().ok()) << weak;
+  }
+  RawTls12Server raw(rsa, "ECDHE-RSA-AES128-GCM-SHA256");
+  TlsTestClient client(ClientOpts(client_ctx));
+  ASSERT_TRUE(client.Connect(raw.address().ToString()).ok());
+  EXPECT_TRUE(client.WaitConnected());
+  client.client().Stop();
+  EXPECT_TRUE(raw.Result().ok());
+}
+
+// ---------------------------------------------------------------------------
 // Hostile peers (issue 12): a flooding sender, a paused reader, a truncating
 // peer.
 
