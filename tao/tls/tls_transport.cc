@@ -129,6 +129,13 @@ absl::StatusOr<bool> TlsTransport::Handshake() {
   // BoringSSL sent an alert; let it reach the peer (see Close).
   drain_on_close_ = error == SSL_ERROR_SSL;
   FinishHandshake(/*ok=*/false);
+  if (refused_over_rate_) {
+    tls_internal::DrainErrors();
+    return absl::ResourceExhaustedError(
+        absl::StrCat("TLS handshake with ", peer_name_,
+                     " refused: more full handshakes than "
+                     "TlsOptions::max_full_handshakes_per_second allows"));
+  }
   return HandshakeError(error);
 }
 

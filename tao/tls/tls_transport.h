@@ -130,6 +130,9 @@ class TlsTransport final : public Transport {
   bool broken_ = false;  // a fatal error: no close_notify
   bool close_notify_sent_ = false;
   bool drain_on_close_ = false;  // a handshake alert was sent
+  // Refused by max_full_handshakes_per_second (set by the context's
+  // callback inside SSL_do_handshake).
+  bool refused_over_rate_ = false;
   bool closed_ = false;
   // Plaintext offered to the SSL_write that last hit a full socket;
   // BoringSSL needs at least that much again on the retry.

@@ -25,6 +25,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/cleanup/cleanup.h"
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
@@ -32,6 +33,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tao/base/clock.h"
 #include "tao/message/client.h"
 #include "tao/message/context.h"
 #include "tao/message/options.h"
@@ -1224,6 +1226,85 @@ TEST_F(TlsTest, ConcurrentHandshakeCap) {
   ASSERT_TRUE(later.WaitConnected());
   ExpectEcho(later, "admitted");
   EXPECT_EQ(server_ctx->stats().handshakes_in_flight, 0u);
+}
+
+TEST_P(TlsVersionTest, FullHandshakeRateLimit) {
+  FakeClock clock;
+  TlsOptions server_tls = ServerTls();
+  server_tls.max_full_handshakes_per_second = 1;
+  server_tls.full_handshake_burst = 2;
+  server_tls.clock = &clock;
+  auto server_ctx = ServerCtx(server_tls);
+  TestServer server(ServerOpts(server_ctx));
+  ASSERT_TRUE(server.Start({.on_data = testing::Echo()}).ok());
+  BlockingTlsContext::Config versioned;
+  versioned.max_version =
+      GetParam() == TlsVersion::kTls13 ? TLS1_3_VERSION : TLS1_2_VERSION;
+  std::unique_ptr<BlockingTlsContext> fresh = RawCtx(versioned);  // full
+  ASSERT_NE(fresh, nullptr);
+  BlockingTlsContext::Config resume = versioned;
+  resume.resume = true;  // offers its last session
+  std::unique_ptr<BlockingTlsContext> returning = RawCtx(resume);
+  ASSERT_NE(returning, nullptr);
+  // A handshake and an echo (which also delivers TLS 1.3 tickets).
+  auto connect = [&](BlockingTlsContext& ctx) -> absl::Status {
+    absl::StatusOr<BlockingTlsClient> c =
+        BlockingTlsClient::Connect(ctx, server.address());
+    if (!c.ok()) return c.status();
+    if (absl::Status w = c->WriteAll("r"); !w.ok()) return w;
+    if (absl::StatusOr<std::string> r = c->ReadExactly(1); !r.ok()) {
+      return r.status();
+    }
+    c->Close();
+    return absl::OkStatus();
+  };
+  auto refusals_seen = [&] {
+    size_t n = 0;
+    for (const ConnectionTracker::Record& r : server.tracker().All()) {
+      for (const absl::Status& e : r.errors) {
+        if (absl::IsResourceExhausted(e) &&
+            absl::StrContains(e.message(), "max_full_handshakes_per_second")) {
+          ++n;
+        }
+      }
+    }
+    return n;
+  };
+
+  // The burst: two full handshakes; the third is refused.
+  EXPECT_TRUE(connect(*returning).ok());
+  EXPECT_TRUE(connect(*fresh).ok());
+  EXPECT_FALSE(connect(*fresh).ok());
+  EXPECT_EQ(server_ctx->stats().refused_over_rate, 1u);
+  ASSERT_TRUE(server.tracker().WaitForErrors(1));
+  EXPECT_EQ(refusals_seen(), 1u);
+  // A resumed handshake costs nothing.
+  EXPECT_TRUE(connect(*returning).ok());
+  EXPECT_EQ(server_ctx->stats().resumed, 1u);
+  // One token a second.
+  clock.Advance(absl::Seconds(1));
+  EXPECT_TRUE(connect(*fresh).ok());
+  EXPECT_FALSE(connect(*fresh).ok());
+  EXPECT_EQ(server_ctx->stats().refused_over_rate, 2u);
+  // A ticket that no longer decrypts means a full handshake: charged.
+  ASSERT_TRUE(
+      server_ctx->SetTicketKeys({TlsContext::GenerateTicketKey()}).ok());
+  EXPECT_FALSE(connect(*returning).ok());
+  EXPECT_EQ(server_ctx->stats().refused_over_rate, 3u);
+  clock.Advance(absl::Seconds(1));
+  EXPECT_TRUE(connect(*returning).ok());
+  EXPECT_EQ(server_ctx->stats().resumed, 1u);
+  EXPECT_EQ(server_ctx->stats().handshakes_completed, 5u);
+  ASSERT_TRUE(server.tracker().WaitForErrors(3));
+  EXPECT_EQ(refusals_seen(), 3u);
+}
+
+TEST_F(TlsTest, FullHandshakeRateLimitIsOffByDefaultAndValidated) {
+  EXPECT_EQ(TlsOptions().max_full_handshakes_per_second, 0);
+  TlsOptions negative = ServerTls();
+  negative.max_full_handshakes_per_second = -1;
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(TlsContext::NewServer(negative).status()));
 }
 
 TEST_F(TlsTest, CertificateReloadWithoutRestart) {
