@@ -477,7 +477,11 @@ void Connection::HandleRead() {
     DeliverInput();
     if (state() == State::kClosed) return;
   }
-  if (result->eof) HandlePeerEof();
+  if (result->eof) {
+    HandlePeerEof();
+    return;
+  }
+  ScheduleBufferedRead();
 }
 
 void Connection::DeliverInput() {
@@ -561,6 +565,23 @@ void Connection::UpdateReading() {
   } else if (!want && channel_->IsReading()) {
     channel_->DisableReading();
   }
+  if (want) ScheduleBufferedRead();
+}
+
+void Connection::ScheduleBufferedRead() {
+  if (read_queued_ || !established_ || state() == State::kClosed ||
+      !channel_->IsReading() || !transport_->HasBufferedInput()) {
+    return;
+  }
+  // Queued, not run now: the loop's other ready channels go first.
+  read_queued_ = true;
+  loop_->QueueInLoop([self = shared_from_this()] {
+    self->read_queued_ = false;
+    if (self->state() != State::kClosed && self->channel_->IsReading() &&
+        self->transport_->HasBufferedInput()) {
+      self->HandleRead();
+    }
+  });
 }
 
 void Connection::PauseReading() {

@@ -165,6 +165,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Input the handler left in the buffer while paused is delivered again
   // after ResumeReading (before anything new), so a handler may stop
   // consuming mid-buffer; a peer EOF that came with it is reported after.
+  // Resuming also delivers input the transport already holds (TLS records
+  // that arrived with the handshake), which the socket would not announce.
   void PauseReading();
   void ResumeReading();
 
@@ -237,6 +239,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void CheckHighWaterMark();
   void CheckLowWaterMark();
   void UpdateReading();
+  // Queues a read turn while the transport holds input that epoll will not
+  // announce (TLS records already read from the socket) and reading is on.
+  void ScheduleBufferedRead();
   void SetState(State state) { state_.store(state, std::memory_order_release); }
 
   EventLoop* const loop_;
@@ -274,6 +279,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint64_t appended_ = 0;  // bytes ever moved into output_
   uint64_t consumed_ = 0;  // bytes ever written from output_
   std::deque<std::pair<uint64_t, uint64_t>> uncharged_;
+  bool read_queued_ = false;  // a ScheduleBufferedRead turn is pending
   TimerId linger_timer_;
   TimerId handshake_timer_;
 

@@ -38,10 +38,12 @@ class Transport {
   // while WantsWrite(). An error ends the connection.
   virtual absl::StatusOr<bool> Handshake() { return true; }
 
-  // Reads what is available into `in` (one read for plain TCP). Must leave
-  // nothing decoded but undelivered inside the transport: the loop only
-  // calls again when the fd becomes readable. A peer reset or a protocol
-  // failure is an error status.
+  // Reads what is available into `in` (one read for plain TCP), at most a
+  // bounded amount per call so one connection cannot hold its loop. Input
+  // left inside the transport must show as HasBufferedInput(): the
+  // connection then calls again on a later loop turn (after the loop's
+  // other ready channels), since the fd's readiness does not announce it.
+  // A peer reset or a protocol failure is an error status.
   virtual absl::StatusOr<ReadResult> Read(Buffer& in) = 0;
 
   // Writes a prefix of `data` without blocking; returns the bytes taken

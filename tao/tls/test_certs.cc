@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/bio.h>
+#include <openssl/bn.h>
 #include <openssl/bytestring.h>
 #include <openssl/ec_key.h>
 #include <openssl/evp.h>
@@ -10,6 +11,7 @@
 #include <openssl/nid.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <unistd.h>
@@ -29,7 +31,20 @@ absl::Status Failed(absl::string_view what) {
   return absl::InternalError(absl::StrCat("test certs: ", what, " failed"));
 }
 
-bssl::UniquePtr<EVP_PKEY> GenerateKey() {
+bssl::UniquePtr<EVP_PKEY> GenerateKey(bool rsa) {
+  if (rsa) {
+    bssl::UniquePtr<RSA> r(RSA_new());
+    bssl::UniquePtr<BIGNUM> e(BN_new());
+    if (r == nullptr || e == nullptr || !BN_set_word(e.get(), RSA_F4) ||
+        !RSA_generate_key_ex(r.get(), 2048, e.get(), nullptr)) {
+      return nullptr;
+    }
+    bssl::UniquePtr<EVP_PKEY> key(EVP_PKEY_new());
+    if (key == nullptr || !EVP_PKEY_assign_RSA(key.get(), r.release())) {
+      return nullptr;
+    }
+    return key;
+  }
   bssl::UniquePtr<EC_KEY> ec(EC_KEY_new_by_curve_name(NID_X9_62_prime256v1));
   if (ec == nullptr || !EC_KEY_generate_key(ec.get())) return nullptr;
   bssl::UniquePtr<EVP_PKEY> key(EVP_PKEY_new());
@@ -92,8 +107,8 @@ absl::Status AddNameEntry(X509_NAME* name, const char* field,
 
 absl::StatusOr<CertAndKey> MakeCertificate(const CertSpec& spec,
                                            const CertAndKey* issuer) {
-  bssl::UniquePtr<EVP_PKEY> key = GenerateKey();
-  if (key == nullptr) return Failed("EC key generation");
+  bssl::UniquePtr<EVP_PKEY> key = GenerateKey(spec.rsa_key);
+  if (key == nullptr) return Failed("key generation");
 
   bssl::UniquePtr<X509> issuer_cert;
   bssl::UniquePtr<EVP_PKEY> issuer_key;

@@ -45,6 +45,8 @@ struct CertSpec {
   // A CA (basicConstraints CA:TRUE, keyCertSign) rather than a leaf
   // (serverAuth + clientAuth).
   bool is_ca = false;
+  // An RSA-2048 key instead of EC P-256 (for tests of RSA cipher suites).
+  bool rsa_key = false;
 };
 
 // Creates a certificate for `spec` with a fresh key, signed by `issuer` (a

@@ -16,6 +16,7 @@
 #include <openssl/x509v3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -73,6 +74,16 @@ struct TlsCallbacks {
     return 0;
   }
 
+  // Server: runs once the ClientHello is parsed and resumption decided,
+  // before any signature; 0 aborts the handshake.
+  static int AdmitHandshake(const SSL_CLIENT_HELLO* hello) {
+    TlsTransport* transport = TransportOf(hello->ssl);
+    if (transport == nullptr || SSL_session_reused(hello->ssl)) return 1;
+    if (transport->context_->AdmitFullHandshake()) return 1;
+    transport->refused_over_rate_ = true;
+    return 0;
+  }
+
   // Server: the first of our protocols the client offers.
   static int SelectAlpn(SSL*, const uint8_t** out, uint8_t* out_len,
                         const uint8_t* in, unsigned in_len, void* arg) {
@@ -96,6 +107,14 @@ struct TlsCallbacks {
 namespace {
 
 constexpr size_t kTicketKeySize = 48;
+
+// TLS 1.2 cipher suites, both sides: forward secrecy (ECDHE) and AEAD
+// (AES-GCM, ChaCha20-Poly1305) only. BoringSSL's default would also offer
+// RSA key exchange (no forward secrecy) and CBC with SHA-1.
+constexpr char kTls12CipherList[] =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384";
 
 int ProtocolVersion(TlsVersion v) {
   return v == TlsVersion::kTls13 ? TLS1_3_VERSION : TLS1_2_VERSION;
@@ -312,6 +331,11 @@ absl::StatusOr<SSL_CTX*> TlsContext::BuildSslCtx(
                                 ProtocolVersion(options.max_version));
   SSL_CTX_set_mode(ctx.get(), SSL_MODE_ENABLE_PARTIAL_WRITE |
                                   SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  // TLS 1.2 suites (TLS 1.3's are fixed and all qualify).
+  if (!SSL_CTX_set_strict_cipher_list(ctx.get(), kTls12CipherList)) {
+    return absl::InternalError(absl::StrCat("tls: SSL_CTX_set_cipher_list: ",
+                                            tls_internal::DrainErrors()));
+  }
 
   // --- Identity ---
   TAO_ASSIGN_OR_RETURN(
@@ -421,6 +445,7 @@ absl::StatusOr<SSL_CTX*> TlsContext::BuildSslCtx(
 
   // --- Sessions ---
   if (server) {
+    SSL_CTX_set_dos_protection_cb(ctx.get(), TlsCallbacks::AdmitHandshake);
     SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_OFF);
     if (options.session_resumption) {
       SSL_CTX_set_tlsext_ticket_key_cb(ctx.get(), TlsCallbacks::TicketKey);
@@ -448,8 +473,27 @@ absl::Status TlsContext::Reload(TlsOptions options) {
     return absl::InvalidArgumentError(
         "tls: ticket_key_rotation must not be negative");
   }
+  // NaN fails this comparison too.
+  if (!(options.max_full_handshakes_per_second >= 0)) {
+    return absl::InvalidArgumentError(
+        "tls: max_full_handshakes_per_second must not be negative");
+  }
   TAO_ASSIGN_OR_RETURN(SSL_CTX * raw, BuildSslCtx(options));
   CtxPtr ctx(raw);
+  {
+    absl::MutexLock lock(&rate_mu_);
+    const double rate = options.max_full_handshakes_per_second;
+    const double burst = options.full_handshake_burst > 0
+                             ? static_cast<double>(options.full_handshake_burst)
+                             : std::max(1.0, rate);
+    clock_ = options.clock != nullptr ? options.clock : Clock::Real();
+    if (rate != rate_ || burst != burst_) {  // a new limit starts full
+      tokens_ = burst;
+      refilled_ = clock_->Now();
+    }
+    rate_ = rate;
+    burst_ = burst;
+  }
   {
     absl::MutexLock lock(&ticket_mu_);
     ticket_rotation_ = options.ticket_key_rotation;
@@ -516,6 +560,7 @@ TlsStats TlsContext::stats() const {
   s.handshakes_completed = completed_.load(std::memory_order_relaxed);
   s.handshakes_failed = failed_.load(std::memory_order_relaxed);
   s.refused_over_cap = refused_.load(std::memory_order_relaxed);
+  s.refused_over_rate = refused_rate_.load(std::memory_order_relaxed);
   s.resumed = resumed_.load(std::memory_order_relaxed);
   s.handshakes_in_flight = in_flight_.load(std::memory_order_relaxed);
   s.reloads = reloads_.load(std::memory_order_relaxed);
@@ -616,6 +661,23 @@ void TlsContext::HandshakeFinished(bool ok, bool resumed) const {
 
 void TlsContext::ReleaseHandshakeSlot() const {
   in_flight_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+bool TlsContext::AdmitFullHandshake() const {
+  absl::MutexLock lock(&rate_mu_);
+  if (rate_ <= 0) return true;
+  const MonoTime now = clock_->Now();
+  if (now > refilled_) {
+    const double elapsed = absl::ToDoubleSeconds(ToDuration(now - refilled_));
+    tokens_ = std::min(burst_, tokens_ + elapsed * rate_);
+    refilled_ = now;
+  }
+  if (tokens_ >= 1) {
+    tokens_ -= 1;
+    return true;
+  }
+  refused_rate_.fetch_add(1, std::memory_order_relaxed);
+  return false;
 }
 
 SSL_SESSION* TlsContext::TakeSession(const std::string& key) const {

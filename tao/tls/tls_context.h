@@ -23,10 +23,15 @@
 //   tao::ClientOptions client_options;
 //   client_options.tls = *tao::TlsContext::NewClient(client_tls);
 //
+// Protocol defaults: TLS 1.2 and 1.3; TLS 1.2 only with forward-secret AEAD
+// suites (ECDHE with AES-GCM or ChaCha20-Poly1305: no RSA key exchange, no
+// CBC), on both sides; TLS 1.3's suites are all of that kind.
+//
 // What a context does beyond the SSL_CTX: session resumption (client cache
 // keyed by server name and address; server tickets under keys that rotate,
 // see TlsOptions::ticket_keys), a cap on handshakes in flight
-// (TlsOptions::max_concurrent_handshakes), certificate reload without a
+// (TlsOptions::max_concurrent_handshakes) and a rate limit on full ones
+// (max_full_handshakes_per_second), certificate reload without a
 // restart (Reload: new connections use the new configuration, existing ones
 // keep theirs), and clear errors: a bad file names the file and the reason
 // (missing, not PEM, key does not match certificate, expired), a failed
@@ -36,7 +41,10 @@
 // The handshake timeout is ConnectionOptions::handshake_timeout (the
 // connection enforces it). Graceful close sends close_notify before FIN
 // and waits at most ConnectionOptions::linger for the peer; a forced close
-// makes one non-blocking attempt to send close_notify and never waits.
+// makes one non-blocking attempt to send close_notify and never waits. A
+// peer that closes without close_notify (a FIN only) may have had its data
+// cut short: the connection fails with DATA_LOSS "peer closed without
+// close_notify (truncated)", after delivering what arrived before.
 // Renegotiation is refused.
 //
 // Thread safety: a TlsContext is thread-safe. Wrap runs on any I/O loop
@@ -61,6 +69,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "tao/base/clock.h"
 #include "tao/net/socket.h"
 #include "tao/net/transport.h"
 
@@ -171,6 +180,25 @@ struct TlsOptions {
   // closes the socket). Bounds the CPU a handshake flood can take.
   // 0: no cap.
   size_t max_concurrent_handshakes = 0;
+  // Server: full (not resumed) handshakes admitted per second, a token
+  // bucket that refills at this rate and holds full_handshake_burst. A full
+  // handshake over the limit is refused as soon as its ClientHello shows it
+  // will not resume, before the server signs or derives anything: the
+  // client gets an internal_error alert, OnError RESOURCE_EXHAUSTED, and
+  // TlsStats::refused_over_rate counts it. Resumed handshakes (cheap: no
+  // signature) are not charged. Bounds the CPU a flood of new clients can
+  // take even when each finishes quickly (max_concurrent_handshakes does
+  // not). 0: no limit, the default: what a server can sign per second
+  // differs a hundredfold between key types and machines, and a built-in
+  // limit would refuse legitimate clients reconnecting after a restart; set
+  // it from a measurement of this server (e.g. half of what it can sign).
+  double max_full_handshakes_per_second = 0;
+  // The bucket's size: full handshakes admitted at once after a quiet
+  // spell. 0: one second's worth (at least 1).
+  size_t full_handshake_burst = 0;
+  // The clock the rate limit reads; null: Clock::Real(). For tests (a
+  // FakeClock); must outlive the context.
+  const Clock* clock = nullptr;
 };
 
 // Counters since the context was created; a snapshot.
@@ -179,7 +207,9 @@ struct TlsStats {
   uint64_t handshakes_completed = 0;
   uint64_t handshakes_failed = 0;  // includes timeouts and aborted ones
   uint64_t refused_over_cap = 0;   // max_concurrent_handshakes
-  uint64_t resumed = 0;            // completed with a resumed session
+  // max_full_handshakes_per_second; also counted in handshakes_failed.
+  uint64_t refused_over_rate = 0;
+  uint64_t resumed = 0;  // completed with a resumed session
   size_t handshakes_in_flight = 0;
   uint64_t reloads = 0;
 };
@@ -251,6 +281,9 @@ class TlsContext : public TransportFactory,
   // --- Used by TlsTransport (any loop thread) ---
   void HandshakeFinished(bool ok, bool resumed) const;
   void ReleaseHandshakeSlot() const;
+  // Server: takes a token for a full handshake; false (and counted) when
+  // the bucket is empty.
+  bool AdmitFullHandshake() const;
   // Client session cache; `key` is "<server name>@<address>".
   ssl_session_st* TakeSession(const std::string& key) const;  // +1 ref
   void StoreSession(const std::string& key, ssl_session_st* session) const;
@@ -289,11 +322,20 @@ class TlsContext : public TransportFactory,
   mutable std::deque<std::string> session_order_ ABSL_GUARDED_BY(session_mu_);
   size_t session_cache_size_ ABSL_GUARDED_BY(session_mu_) = 0;
 
+  // Full-handshake token bucket (max_full_handshakes_per_second).
+  mutable absl::Mutex rate_mu_;
+  double rate_ ABSL_GUARDED_BY(rate_mu_) = 0;  // per second; 0: no limit
+  double burst_ ABSL_GUARDED_BY(rate_mu_) = 0;
+  const Clock* clock_ ABSL_GUARDED_BY(rate_mu_) = nullptr;
+  mutable double tokens_ ABSL_GUARDED_BY(rate_mu_) = 0;
+  mutable MonoTime refilled_ ABSL_GUARDED_BY(rate_mu_);
+
   mutable std::atomic<size_t> in_flight_{0};
   mutable std::atomic<uint64_t> started_{0};
   mutable std::atomic<uint64_t> completed_{0};
   mutable std::atomic<uint64_t> failed_{0};
   mutable std::atomic<uint64_t> refused_{0};
+  mutable std::atomic<uint64_t> refused_rate_{0};
   mutable std::atomic<uint64_t> resumed_{0};
   std::atomic<uint64_t> reloads_{0};
 };

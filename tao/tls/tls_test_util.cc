@@ -1,12 +1,14 @@
 #include "tao/tls/tls_test_util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -49,6 +51,11 @@ absl::StatusOr<std::unique_ptr<BlockingTlsContext>> BlockingTlsContext::Create(
       new BlockingTlsContext(config, ctx));
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   SSL_CTX_set_max_proto_version(ctx, static_cast<uint16_t>(config.max_version));
+  if (!config.cipher_list.empty() &&
+      !SSL_CTX_set_strict_cipher_list(ctx, config.cipher_list.c_str())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cipher list '", config.cipher_list, "': ", Errors()));
+  }
   if (!config.ca_pem.empty()) {
     bssl::UniquePtr<BIO> bio(BIO_new_mem_buf(
         config.ca_pem.data(), static_cast<int>(config.ca_pem.size())));
@@ -113,7 +120,7 @@ void BlockingTlsContext::StoreSession(SSL_SESSION* session) {
   if (old != nullptr) SSL_SESSION_free(old);
 }
 
-absl::StatusOr<BlockingTlsClient> BlockingTlsClient::Connect(
+absl::StatusOr<BlockingTlsClient> BlockingTlsClient::Open(
     const BlockingTlsContext& context, const InetAddress& to,
     absl::Duration timeout) {
   const int fd = ::socket(to.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -144,9 +151,81 @@ absl::StatusOr<BlockingTlsClient> BlockingTlsClient::Connect(
       SSL_SESSION_free(session);
     }
   }
+  return client;
+}
+
+absl::StatusOr<BlockingTlsClient> BlockingTlsClient::Connect(
+    const BlockingTlsContext& context, const InetAddress& to,
+    absl::Duration timeout) {
+  absl::StatusOr<BlockingTlsClient> client = Open(context, to, timeout);
+  if (!client.ok()) return client.status();
   ERR_clear_error();
-  const int rc = SSL_connect(ssl);
-  if (rc != 1) return client.Error("handshake", rc);
+  const int rc = SSL_connect(client->ssl_);
+  if (rc != 1) return client->Error("handshake", rc);
+  return client;
+}
+
+absl::StatusOr<BlockingTlsClient>
+BlockingTlsClient::ConnectSendingWithHandshake(
+    const BlockingTlsContext& context, const InetAddress& to,
+    absl::string_view data, absl::Duration timeout) {
+  absl::StatusOr<BlockingTlsClient> client = Open(context, to, timeout);
+  if (!client.ok()) return client.status();
+  SSL* ssl = client->ssl_;
+  const int fd = client->fd();
+  // Records go to memory and leave in one send per flight; the socket is
+  // read without blocking (poll waits), so a flight is always sent before
+  // the reply is awaited.
+  BIO* out = BIO_new(BIO_s_mem());
+  BIO* in = BIO_new_socket(fd, BIO_NOCLOSE);
+  if (out == nullptr || in == nullptr) return absl::InternalError("BIO_new");
+  SSL_set_bio(ssl, in, out);
+  auto send_buffered = [&]() -> absl::Status {
+    const uint8_t* bytes = nullptr;
+    size_t len = 0;
+    BIO_mem_contents(out, &bytes, &len);
+    while (len > 0) {
+      const ssize_t n = ::send(fd, bytes, len, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno != EAGAIN) return absl::ErrnoToStatus(errno, "send");
+      if (n < 0) {
+        struct pollfd pfd = {fd, POLLOUT, 0};
+        ::poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+        continue;
+      }
+      bytes += n;
+      len -= static_cast<size_t>(n);
+    }
+    return BIO_reset(out) == 1 ? absl::OkStatus()
+                               : absl::InternalError("BIO_reset");
+  };
+  SSL_set_connect_state(ssl);
+  const int flags = ::fcntl(fd, F_GETFL);
+  ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  for (;;) {
+    ERR_clear_error();
+    const int rc = SSL_do_handshake(ssl);
+    if (rc == 1) break;
+    if (SSL_get_error(ssl, rc) != SSL_ERROR_WANT_READ) {
+      return client->Error("handshake", rc);
+    }
+    if (absl::Status sent = send_buffered(); !sent.ok()) return sent;
+    struct pollfd pfd = {fd, POLLIN, 0};
+    if (::poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) !=
+        1) {
+      return absl::DeadlineExceededError("handshake: no reply");
+    }
+  }
+  if (!data.empty()) {
+    ERR_clear_error();
+    const int rc = SSL_write(ssl, data.data(), static_cast<int>(data.size()));
+    if (rc <= 0) return client->Error("write", rc);
+  }
+  if (absl::Status sent = send_buffered(); !sent.ok()) return sent;
+  // From here on a plain blocking client again.
+  ::fcntl(fd, F_SETFL, flags);
+  BIO_up_ref(in);
+  SSL_set0_wbio(ssl, in);
   return client;
 }
 

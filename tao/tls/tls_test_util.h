@@ -45,6 +45,9 @@ class BlockingTlsContext {
     std::string key_pem;
     std::string server_name = "localhost";  // SNI + host check
     int max_version = TLS1_3_VERSION;
+    // TLS 1.2 cipher suites offered (OpenSSL syntax, e.g. "AES128-SHA");
+    // empty: BoringSSL's default list.
+    std::string cipher_list;
     std::vector<std::string> alpn;
     // Offer the last session received (TLS 1.3 tickets arrive after the
     // handshake: read something before closing to receive them).
@@ -78,6 +81,13 @@ class BlockingTlsClient {
   static absl::StatusOr<BlockingTlsClient> Connect(
       const BlockingTlsContext& context, const InetAddress& to,
       absl::Duration timeout = absl::Seconds(30));
+  // Connects, completes the handshake and sends `data` as application data
+  // in the same send(2) as the handshake's last flight, so the server reads
+  // both at once (TLS 1.3: the data is already buffered when the server's
+  // handshake completes).
+  static absl::StatusOr<BlockingTlsClient> ConnectSendingWithHandshake(
+      const BlockingTlsContext& context, const InetAddress& to,
+      absl::string_view data, absl::Duration timeout = absl::Seconds(30));
 
   BlockingTlsClient(BlockingTlsClient&& other) noexcept;
   BlockingTlsClient& operator=(BlockingTlsClient&& other) noexcept;
@@ -93,10 +103,20 @@ class BlockingTlsClient {
   void Close();
   // Closes with RST (SO_LINGER 0), no close_notify.
   void Reset();
+  // FIN without close_notify (a truncation attack, or a crashed peer); the
+  // socket stays open for reading.
+  absl::Status ShutdownWriteWithoutCloseNotify() {
+    return socket_.ShutdownWrite();
+  }
 
  private:
   BlockingTlsClient(BlockingTlsContext* context, Socket socket, SSL* ssl)
       : context_(context), socket_(std::move(socket)), ssl_(ssl) {}
+  // A TCP connection to `to` with TCP_NODELAY and `timeout` on every
+  // blocking call, and its (not yet started) SSL.
+  static absl::StatusOr<BlockingTlsClient> Open(
+      const BlockingTlsContext& context, const InetAddress& to,
+      absl::Duration timeout);
   absl::Status Error(absl::string_view op, int rc);
 
   BlockingTlsContext* context_ = nullptr;

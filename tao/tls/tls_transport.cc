@@ -19,10 +19,12 @@ namespace {
 
 // Plaintext room offered to each SSL_read (one record is at most 16 KiB).
 constexpr size_t kReadChunk = size_t{16} << 10;
-// Read stops after this much when BoringSSL holds nothing more (the rest
-// waits in the kernel, where epoll sees it), so one busy connection does
-// not starve the loop's others.
-constexpr size_t kMaxReadPerCall = size_t{1} << 20;
+// Read stops after this much plaintext, so one busy connection does not
+// starve the loop's others: the rest waits in the kernel (epoll announces
+// it) or in BoringSSL and the read-ahead (HasBufferedInput: the connection
+// reads again after the loop's other ready channels). About what plain TCP
+// takes per wake-up, in whole records.
+constexpr size_t kMaxReadPerCall = size_t{256} << 10;
 // Largest plaintext handed to one SSL_write (it seals one record per call
 // in partial-write mode, so this only bounds the int conversion).
 constexpr size_t kMaxWriteChunk = size_t{1} << 20;
@@ -127,6 +129,13 @@ absl::StatusOr<bool> TlsTransport::Handshake() {
   // BoringSSL sent an alert; let it reach the peer (see Close).
   drain_on_close_ = error == SSL_ERROR_SSL;
   FinishHandshake(/*ok=*/false);
+  if (refused_over_rate_) {
+    tls_internal::DrainErrors();
+    return absl::ResourceExhaustedError(
+        absl::StrCat("TLS handshake with ", peer_name_,
+                     " refused: more full handshakes than "
+                     "TlsOptions::max_full_handshakes_per_second allows"));
+  }
   return HandshakeError(error);
 }
 
@@ -266,6 +275,7 @@ absl::Status TlsTransport::SslError(absl::string_view op, int error) {
 absl::StatusOr<Transport::ReadResult> TlsTransport::Read(Buffer& in) {
   ReadResult result;
   if (!handshake_done_) return result;
+  if (!read_error_.ok()) return read_error_;
   for (;;) {
     in.EnsureWritable(kReadChunk);
     ERR_clear_error();
@@ -276,9 +286,7 @@ absl::StatusOr<Transport::ReadResult> TlsTransport::Read(Buffer& in) {
     if (n > 0) {
       in.HasWritten(static_cast<size_t>(n));
       result.bytes += static_cast<size_t>(n);
-      if (result.bytes >= kMaxReadPerCall && !HasBufferedInput()) {
-        return result;  // the rest is in the kernel, where epoll sees it
-      }
+      if (result.bytes >= kMaxReadPerCall) return result;  // budget spent
       continue;
     }
     const int error = SSL_get_error(ssl_, n);
@@ -291,8 +299,15 @@ absl::StatusOr<Transport::ReadResult> TlsTransport::Read(Buffer& in) {
         return result;
       case SSL_ERROR_SYSCALL:
         if (io_.last_errno == 0 && ERR_peek_error() == 0) {
-          result.eof = true;  // TCP EOF without close_notify
-          return result;
+          // TCP EOF without close_notify: the stream may have been cut
+          // short (by the peer or by someone on the path), so it is not an
+          // orderly end. What came before it is delivered first.
+          broken_ = true;
+          read_error_ = absl::DataLossError(
+              absl::StrCat("TLS read with ", peer_name_,
+                           ": peer closed without close_notify (truncated)"));
+          if (result.bytes > 0) return result;
+          return read_error_;
         }
         [[fallthrough]];
       default:
@@ -376,7 +391,7 @@ absl::StatusOr<size_t> TlsTransport::Write(
 
 bool TlsTransport::HasBufferedInput() const {
   return handshake_done_ &&
-         (SSL_has_pending(ssl_) == 1 ||
+         (!read_error_.ok() || SSL_has_pending(ssl_) == 1 ||
           tls_internal::SocketBioPending(SSL_get_rbio(ssl_)) > 0);
 }
 

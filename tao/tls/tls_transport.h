@@ -3,10 +3,14 @@
 // like plain TCP: Handshake() until true (WANT_READ / WANT_WRITE map to the
 // loop's readability / writability), then Read / Write of plaintext.
 //
-// - Read decrypts everything available (SSL_read until WANT_READ), so no
-//   plaintext waits inside BoringSSL where epoll cannot see it; close_notify
-//   and TCP EOF both end the stream (eof). The socket is read ahead, 64 KiB
-//   per recv, and what was read ahead counts as HasBufferedInput.
+// - Read decrypts what is available (SSL_read until WANT_READ), up to a
+//   budget per call (256 KiB of plaintext) so that one fast sender cannot
+//   hold its loop. The socket is read ahead, 64 KiB per recv; what was read
+//   ahead or decrypted but not yet returned counts as HasBufferedInput, and
+//   the connection reads it on a later loop turn. close_notify ends the
+//   stream (eof); a TCP EOF without close_notify is a truncation:
+//   DATA_LOSS "peer closed without close_notify (truncated)", reported
+//   after the data that preceded it has been returned.
 // - Write encrypts a prefix of the gathered buffers and returns the
 //   plaintext taken; a full socket returns what was taken so far. BoringSSL
 //   requires that a write interrupted by a full socket is retried with the
@@ -115,6 +119,7 @@ class TlsTransport final : public Transport {
   const std::string server_name_;  // client: name verified / sent as SNI
   const std::string session_key_;  // client: session cache key
   absl::Status deferred_error_;    // returned by the first Handshake()
+  absl::Status read_error_;        // a truncation, returned by the next Read
   // TlsOptions::authorize; may be null.
   std::shared_ptr<const std::function<absl::Status(const TlsInfo&)>> authorize_;
 
@@ -125,6 +130,9 @@ class TlsTransport final : public Transport {
   bool broken_ = false;  // a fatal error: no close_notify
   bool close_notify_sent_ = false;
   bool drain_on_close_ = false;  // a handshake alert was sent
+  // Refused by max_full_handshakes_per_second (set by the context's
+  // callback inside SSL_do_handshake).
+  bool refused_over_rate_ = false;
   bool closed_ = false;
   // Plaintext offered to the SSL_write that last hit a full socket;
   // BoringSSL needs at least that much again on the retry.

@@ -3,22 +3,37 @@
 // Server and Client over it. Every wait has a timeout; nothing sleeps.
 #include "tao/tls/tls_transport.h"
 
+#include <fcntl.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <poll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <future>
+#include <iostream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/cleanup/cleanup.h"
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tao/base/clock.h"
 #include "tao/message/client.h"
 #include "tao/message/context.h"
 #include "tao/message/options.h"
@@ -183,6 +198,15 @@ class TlsTest : public ::testing::Test {
         TlsContext::NewClient(std::move(tls));
     EXPECT_TRUE(ctx.ok()) << ctx.status();
     return ctx.ok() ? *ctx : nullptr;
+  }
+  // A context for blocking BoringSSL clients that trust the test CA.
+  static std::unique_ptr<BlockingTlsContext> RawCtx(
+      BlockingTlsContext::Config config = {}) {
+    config.ca_pem = certs_->ca.cert_pem;
+    absl::StatusOr<std::unique_ptr<BlockingTlsContext>> ctx =
+        BlockingTlsContext::Create(std::move(config));
+    EXPECT_TRUE(ctx.ok()) << ctx.status();
+    return ctx.ok() ? *std::move(ctx) : nullptr;
   }
   static TcpServerOptions ServerOpts(
       std::shared_ptr<const TransportFactory> tls) {
@@ -680,13 +704,10 @@ TEST_F(TlsTest, AbruptCloseDuringData) {
 
   // A raw TLS client writes a burst, reads the start of the echo (so data
   // flows both ways) and resets without reading the rest.
-  BlockingTlsContext::Config config;
-  config.ca_pem = certs_->ca.cert_pem;
-  absl::StatusOr<std::unique_ptr<BlockingTlsContext>> raw_ctx =
-      BlockingTlsContext::Create(config);
-  ASSERT_TRUE(raw_ctx.ok());
+  std::unique_ptr<BlockingTlsContext> raw_ctx = RawCtx();
+  ASSERT_NE(raw_ctx, nullptr);
   absl::StatusOr<BlockingTlsClient> raw =
-      BlockingTlsClient::Connect(**raw_ctx, server.address());
+      BlockingTlsClient::Connect(*raw_ctx, server.address());
   ASSERT_TRUE(raw.ok()) << raw.status();
   const std::string burst = testing::RandomBytes(256 << 10, 1);
   ASSERT_TRUE(raw->WriteAll(burst).ok());
@@ -716,6 +737,351 @@ TEST_F(TlsTest, AbruptCloseDuringData) {
 }
 
 // ---------------------------------------------------------------------------
+// TLS 1.2 cipher suites: forward-secret AEAD only, on both sides.
+
+// A BoringSSL server for one connection on its own thread that accepts
+// only the TLS 1.2 suites `cipher_list`; Result() is its handshake's
+// outcome.
+class RawTls12Server {
+ public:
+  RawTls12Server(const testing::CertAndKey& identity,
+                 const std::string& cipher_list) {
+    absl::StatusOr<Socket> listener = Socket::Create(AF_INET);
+    EXPECT_TRUE(listener.ok());
+    EXPECT_TRUE(listener->Bind(InetAddress::Loopback(0)).ok());
+    EXPECT_TRUE(listener->Listen().ok());
+    address_ = *listener->LocalAddress();
+    thread_ = std::thread([this, listener = *std::move(listener), &identity,
+                           cipher_list]() mutable {
+      result_.set_value(Serve(listener, identity, cipher_list));
+    });
+  }
+  ~RawTls12Server() { thread_.join(); }
+  const InetAddress& address() const { return address_; }
+  absl::Status Result() { return result_.get_future().get(); }
+
+ private:
+  static absl::Status Serve(Socket& listener,
+                            const testing::CertAndKey& identity,
+                            const std::string& cipher_list) {
+    struct pollfd pfd = {listener.fd(), POLLIN, 0};
+    if (::poll(&pfd, 1, absl::ToInt64Milliseconds(kTimeout)) != 1) {
+      return absl::DeadlineExceededError("no connection");
+    }
+    absl::StatusOr<Socket> accepted = listener.Accept(nullptr);
+    if (!accepted.ok()) return accepted.status();
+    const int fd = accepted->fd();
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    struct timeval tv = absl::ToTimeval(kTimeout);
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    bssl::UniquePtr<SSL_CTX> ctx(SSL_CTX_new(TLS_method()));
+    SSL_CTX_set_max_proto_version(ctx.get(), TLS1_2_VERSION);
+    bssl::UniquePtr<BIO> cert_bio(
+        BIO_new_mem_buf(identity.cert_pem.data(), identity.cert_pem.size()));
+    bssl::UniquePtr<X509> cert(
+        PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr));
+    bssl::UniquePtr<BIO> key_bio(
+        BIO_new_mem_buf(identity.key_pem.data(), identity.key_pem.size()));
+    bssl::UniquePtr<EVP_PKEY> key(
+        PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
+    if (!SSL_CTX_use_certificate(ctx.get(), cert.get()) ||
+        !SSL_CTX_use_PrivateKey(ctx.get(), key.get()) ||
+        !SSL_CTX_set_strict_cipher_list(ctx.get(), cipher_list.c_str())) {
+      return absl::InternalError("raw server setup");
+    }
+    bssl::UniquePtr<SSL> ssl(SSL_new(ctx.get()));
+    SSL_set_fd(ssl.get(), fd);
+    const int rc = SSL_accept(ssl.get());
+    ERR_clear_error();
+    if (rc != 1) return absl::UnavailableError("raw server handshake failed");
+    // Wait for the client to finish (close_notify or EOF) before closing.
+    char byte;
+    (void)SSL_read(ssl.get(), &byte, 1);
+    ERR_clear_error();
+    return absl::OkStatus();
+  }
+
+  InetAddress address_;
+  std::promise<absl::Status> result_;
+  std::thread thread_;
+};
+
+// A server certificate with an RSA key (the usual ones are EC), so that
+// RSA key exchange is possible at all.
+testing::CertAndKey RsaServerCert(const TestCerts& certs) {
+  testing::CertSpec spec;
+  spec.common_name = "tao-test-rsa-server";
+  spec.dns_names = {"localhost"};
+  spec.ip_addresses = {"127.0.0.1"};
+  spec.rsa_key = true;
+  absl::StatusOr<testing::CertAndKey> cert =
+      testing::MakeCertificate(spec, &certs.ca);
+  EXPECT_TRUE(cert.ok()) << cert.status();
+  return cert.ok() ? *std::move(cert) : testing::CertAndKey();
+}
+
+TEST_F(TlsTest, Tls12ServerRefusesSuitesWithoutForwardSecrecyOrAead) {
+  const testing::CertAndKey rsa = RsaServerCert(*certs_);
+  TlsOptions rsa_tls;
+  rsa_tls.cert_chain_pem = rsa.cert_pem;
+  rsa_tls.private_key_pem = rsa.key_pem;
+  TestServer rsa_server(ServerOpts(ServerCtx(rsa_tls)));
+  ASSERT_TRUE(rsa_server.Start({.on_data = testing::Echo()}).ok());
+  TestServer ec_server(ServerOpts(ServerCtx(ServerTls())));
+  ASSERT_TRUE(ec_server.Start({.on_data = testing::Echo()}).ok());
+  // A TLS 1.2 client offering only `ciphers`; the suite it got, or why not.
+  auto negotiate =
+      [&](TestServer& server,
+          const std::string& ciphers) -> absl::StatusOr<std::string> {
+    BlockingTlsContext::Config config;
+    config.max_version = TLS1_2_VERSION;
+    config.cipher_list = ciphers;
+    std::unique_ptr<BlockingTlsContext> ctx = RawCtx(config);
+    if (ctx == nullptr) return absl::InternalError("client context");
+    absl::StatusOr<BlockingTlsClient> client =
+        BlockingTlsClient::Connect(*ctx, server.address());
+    if (!client.ok()) return client.status();
+    if (absl::Status w = client->WriteAll("x"); !w.ok()) return w;
+    if (absl::StatusOr<std::string> r = client->ReadExactly(1); !r.ok()) {
+      return r.status();
+    }
+    std::string suite =
+        SSL_CIPHER_get_name(SSL_get_current_cipher(client->ssl()));
+    client->Close();
+    return suite;
+  };
+  // Static RSA key exchange, CBC with SHA-1 or SHA-2 MACs, or both.
+  for (const char* weak :
+       {"AES128-SHA", "AES256-SHA", "AES128-GCM-SHA256", "AES256-GCM-SHA384",
+        "ECDHE-RSA-AES128-SHA", "ECDHE-RSA-AES256-SHA"}) {
+    absl::StatusOr<std::string> suite = negotiate(rsa_server, weak);
+    EXPECT_FALSE(suite.ok()) << weak << " was accepted";
+  }
+  for (const char* weak :
+       {"ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA"}) {
+    absl::StatusOr<std::string> suite = negotiate(ec_server, weak);
+    EXPECT_FALSE(suite.ok()) << weak << " was accepted";
+  }
+  for (const char* strong :
+       {"ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384",
+        "ECDHE-RSA-CHACHA20-POLY1305"}) {
+    absl::StatusOr<std::string> suite = negotiate(rsa_server, strong);
+    ASSERT_TRUE(suite.ok()) << strong << ": " << suite.status();
+    EXPECT_EQ(*suite, strong);
+  }
+  for (const char* strong :
+       {"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
+        "ECDHE-ECDSA-CHACHA20-POLY1305"}) {
+    absl::StatusOr<std::string> suite = negotiate(ec_server, strong);
+    ASSERT_TRUE(suite.ok()) << strong << ": " << suite.status();
+    EXPECT_EQ(*suite, strong);
+  }
+}
+
+TEST_F(TlsTest, Tls12ClientOffersOnlyForwardSecretAeadSuites) {
+  const testing::CertAndKey rsa = RsaServerCert(*certs_);
+  TlsOptions client_tls = ClientTls();
+  client_tls.max_version = TlsVersion::kTls12;
+  auto client_ctx = ClientCtx(client_tls);
+  for (const char* weak :
+       {"AES128-SHA", "AES128-GCM-SHA256", "ECDHE-RSA-AES128-SHA"}) {
+    RawTls12Server raw(rsa, weak);
+    TlsTestClient client(ClientOpts(client_ctx));
+    ASSERT_TRUE(client.Connect(raw.address().ToString()).ok());
+    const absl::Status error = client.WaitError();
+    EXPECT_FALSE(error.ok()) << weak << " was offered";
+    client.client().Stop();
+    EXPECT_FALSE(raw.Result().ok()) << weak;
+  }
+  RawTls12Server raw(rsa, "ECDHE-RSA-AES128-GCM-SHA256");
+  TlsTestClient client(ClientOpts(client_ctx));
+  ASSERT_TRUE(client.Connect(raw.address().ToString()).ok());
+  EXPECT_TRUE(client.WaitConnected());
+  client.client().Stop();
+  EXPECT_TRUE(raw.Result().ok());
+}
+
+// ---------------------------------------------------------------------------
+// Hostile peers (issue 12): a flooding sender, a paused reader, a truncating
+// peer.
+
+TEST_F(TlsTest, FloodingClientDoesNotMonopoliseItsLoop) {
+  // One loop: the flooder and the control client share it.
+  TcpServerOptions options = ServerOpts(ServerCtx(ServerTls()));
+  options.io_threads = 1;
+  std::atomic<uint64_t> flooder_id{0};
+  absl::Mutex mu;
+  uint64_t flood_bytes = 0;             // consumed from the flooder
+  size_t largest_delivery = 0;          // bytes in one OnData of the flooder
+  std::vector<uint64_t> flood_at_ping;  // flood_bytes when a ping was served
+  TestServer server(options);
+  ASSERT_TRUE(
+      server
+          .Start({.on_connect =
+                      [&](Connection& c) {
+                        uint64_t none = 0;
+                        flooder_id.compare_exchange_strong(none, c.id());
+                        return true;
+                      },
+                  .on_data =
+                      [&](Connection& c, Buffer& in) {
+                        absl::MutexLock lock(&mu);
+                        if (c.id() == flooder_id.load()) {
+                          flood_bytes += in.readable_bytes();
+                          largest_delivery =
+                              std::max(largest_delivery, in.readable_bytes());
+                          in.RetrieveAll();
+                          return;
+                        }
+                        flood_at_ping.push_back(flood_bytes);
+                        (void)c.Send(in.view());
+                        in.RetrieveAll();
+                      }})
+          .ok());
+  std::unique_ptr<BlockingTlsContext> raw_ctx = RawCtx();
+  ASSERT_NE(raw_ctx, nullptr);
+
+  absl::StatusOr<BlockingTlsClient> flooder =
+      BlockingTlsClient::Connect(*raw_ctx, server.address());
+  ASSERT_TRUE(flooder.ok()) << flooder.status();
+  ASSERT_TRUE(server.tracker().WaitForConnects(1));
+  std::atomic<bool> stop{false};
+  std::thread flood([&] {
+    const std::string chunk(256 << 10, 'f');
+    while (!stop.load() && flooder->WriteAll(chunk).ok()) {
+    }
+  });
+  absl::Cleanup stop_flood = [&] {
+    stop = true;
+    flood.join();
+  };
+  // Let the flood get going: the server has consumed some of it.
+  {
+    absl::MutexLock lock(&mu);
+    auto started = [&] { return flood_bytes >= (size_t{4} << 20); };
+    ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(&started), kTimeout));
+  }
+
+  absl::StatusOr<BlockingTlsClient> control =
+      BlockingTlsClient::Connect(*raw_ctx, server.address());
+  ASSERT_TRUE(control.ok()) << control.status();
+  constexpr int kPings = 20;
+  absl::Duration slowest;
+  for (int i = 0; i < kPings; ++i) {
+    const absl::Time start = absl::Now();
+    ASSERT_TRUE(control->WriteAll("p").ok());
+    ASSERT_EQ(*control->ReadExactly(1), "p");
+    slowest = std::max(slowest, absl::Now() - start);
+  }
+  std::move(stop_flood).Invoke();
+
+  // Between two pings the loop serves the flooder a bounded number of
+  // turns (one read budget each) while the control client turns its echo
+  // around; it never drains the flooder first.
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(flood_at_ping.size(), size_t{kPings});
+  uint64_t most_between_pings = 0;
+  for (size_t i = 1; i < flood_at_ping.size(); ++i) {
+    most_between_pings =
+        std::max(most_between_pings, flood_at_ping[i] - flood_at_ping[i - 1]);
+  }
+  std::cerr << "flood: " << flood_bytes << " bytes consumed; at most "
+            << most_between_pings << " between two pings, " << largest_delivery
+            << " in one OnData; slowest ping " << slowest << "\n";
+  EXPECT_LE(largest_delivery, size_t{2} << 20);
+  EXPECT_LE(most_between_pings, uint64_t{32} << 20);
+}
+
+TEST_F(TlsTest, ReadingResumedLaterDeliversDataThatCameWithTheHandshake) {
+  // Each client sends its data in the same segment as its last handshake
+  // flight, so the server holds it (decrypted or not) when the handshake
+  // completes; the server pauses in OnConnected and resumes from another
+  // thread once all are connected. Nothing more arrives on the sockets.
+  constexpr int kConnections = 10;
+  absl::Mutex mu;
+  int delivered = 0;  // connections whose whole message arrived
+  TestServer server(ServerOpts(ServerCtx(ServerTls())));
+  ASSERT_TRUE(server
+                  .Start({.on_connect =
+                              [](Connection& c) {
+                                c.PauseReading();
+                                return true;
+                              },
+                          .on_data =
+                              [&](Connection& c, Buffer& in) {
+                                if (in.readable_bytes() < 8) return;
+                                (void)c.Send(in.view());
+                                in.RetrieveAll();
+                                absl::MutexLock lock(&mu);
+                                ++delivered;
+                              }})
+                  .ok());
+  std::unique_ptr<BlockingTlsContext> raw_ctx = RawCtx();
+  ASSERT_NE(raw_ctx, nullptr);
+  std::vector<BlockingTlsClient> clients;
+  for (int i = 0; i < kConnections; ++i) {
+    absl::StatusOr<BlockingTlsClient> c =
+        BlockingTlsClient::ConnectSendingWithHandshake(
+            *raw_ctx, server.address(), absl::StrFormat("hello %02d", i));
+    ASSERT_TRUE(c.ok()) << c.status();
+    clients.push_back(*std::move(c));
+  }
+  ASSERT_TRUE(server.tracker().WaitForConnects(kConnections));
+  for (int i = 0; i < kConnections; ++i) {
+    ConnectionPtr c = server.tracker().WaitForConnection(i);
+    ASSERT_NE(c, nullptr);
+    c->ResumeReading();
+  }
+  {
+    absl::MutexLock lock(&mu);
+    auto all = [&] { return delivered == kConnections; };
+    EXPECT_TRUE(mu.AwaitWithTimeout(absl::Condition(&all), kTimeout))
+        << delivered << " of " << kConnections << " connections got their data";
+  }
+  for (int i = 0; i < kConnections; ++i) {
+    EXPECT_EQ(*clients[i].ReadExactly(8), absl::StrFormat("hello %02d", i));
+  }
+}
+
+TEST_F(TlsTest, FinWithoutCloseNotifyIsATruncation) {
+  TestServer server(ServerOpts(ServerCtx(ServerTls())));
+  ASSERT_TRUE(server.Start({.on_data = testing::Echo()}).ok());
+  std::unique_ptr<BlockingTlsContext> raw_ctx = RawCtx();
+  ASSERT_NE(raw_ctx, nullptr);
+
+  // Data, then at once a FIN without close_notify: the data is delivered,
+  // then the connection fails as truncated.
+  absl::StatusOr<BlockingTlsClient> truncating =
+      BlockingTlsClient::Connect(*raw_ctx, server.address());
+  ASSERT_TRUE(truncating.ok()) << truncating.status();
+  ASSERT_TRUE(truncating->WriteAll("tail").ok());
+  ASSERT_TRUE(truncating->ShutdownWriteWithoutCloseNotify().ok());
+  EXPECT_EQ(*truncating->ReadExactly(4), "tail");
+  ASSERT_TRUE(server.tracker().WaitForCloses(1));
+  const ConnectionTracker::Record truncated = server.tracker().All()[0];
+  EXPECT_TRUE(absl::IsDataLoss(truncated.close_reason))
+      << truncated.close_reason;
+  EXPECT_THAT(truncated.close_reason.message(),
+              HasSubstr("without close_notify (truncated)"));
+  ASSERT_EQ(truncated.errors.size(), 1u);
+  EXPECT_EQ(truncated.errors[0], truncated.close_reason);
+
+  // close_notify, then FIN: an orderly close.
+  absl::StatusOr<BlockingTlsClient> orderly =
+      BlockingTlsClient::Connect(*raw_ctx, server.address());
+  ASSERT_TRUE(orderly.ok()) << orderly.status();
+  ASSERT_TRUE(orderly->WriteAll("bye").ok());
+  EXPECT_EQ(*orderly->ReadExactly(3), "bye");
+  orderly->Close();
+  ASSERT_TRUE(server.tracker().WaitForCloses(2));
+  for (const ConnectionTracker::Record& r : server.tracker().All()) {
+    if (r.id == truncated.id) continue;
+    EXPECT_TRUE(r.close_reason.ok()) << r.close_reason;
+    EXPECT_TRUE(r.errors.empty());
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Closing
 
 TEST_F(TlsTest, GracefulShutdownSendsCloseNotify) {
@@ -729,13 +1095,10 @@ TEST_F(TlsTest, GracefulShutdownSendsCloseNotify) {
                               },
                           .on_data = nullptr})
                   .ok());
-  BlockingTlsContext::Config config;
-  config.ca_pem = certs_->ca.cert_pem;
-  absl::StatusOr<std::unique_ptr<BlockingTlsContext>> raw_ctx =
-      BlockingTlsContext::Create(config);
-  ASSERT_TRUE(raw_ctx.ok());
+  std::unique_ptr<BlockingTlsContext> raw_ctx = RawCtx();
+  ASSERT_NE(raw_ctx, nullptr);
   absl::StatusOr<BlockingTlsClient> raw =
-      BlockingTlsClient::Connect(**raw_ctx, server.address());
+      BlockingTlsClient::Connect(*raw_ctx, server.address());
   ASSERT_TRUE(raw.ok()) << raw.status();
   EXPECT_EQ(*raw->ReadExactly(3), "bye");
   EXPECT_TRUE(raw->ExpectCloseNotify().ok());
@@ -863,6 +1226,85 @@ TEST_F(TlsTest, ConcurrentHandshakeCap) {
   ASSERT_TRUE(later.WaitConnected());
   ExpectEcho(later, "admitted");
   EXPECT_EQ(server_ctx->stats().handshakes_in_flight, 0u);
+}
+
+TEST_P(TlsVersionTest, FullHandshakeRateLimit) {
+  FakeClock clock;
+  TlsOptions server_tls = ServerTls();
+  server_tls.max_full_handshakes_per_second = 1;
+  server_tls.full_handshake_burst = 2;
+  server_tls.clock = &clock;
+  auto server_ctx = ServerCtx(server_tls);
+  TestServer server(ServerOpts(server_ctx));
+  ASSERT_TRUE(server.Start({.on_data = testing::Echo()}).ok());
+  BlockingTlsContext::Config versioned;
+  versioned.max_version =
+      GetParam() == TlsVersion::kTls13 ? TLS1_3_VERSION : TLS1_2_VERSION;
+  std::unique_ptr<BlockingTlsContext> fresh = RawCtx(versioned);  // full
+  ASSERT_NE(fresh, nullptr);
+  BlockingTlsContext::Config resume = versioned;
+  resume.resume = true;  // offers its last session
+  std::unique_ptr<BlockingTlsContext> returning = RawCtx(resume);
+  ASSERT_NE(returning, nullptr);
+  // A handshake and an echo (which also delivers TLS 1.3 tickets).
+  auto connect = [&](BlockingTlsContext& ctx) -> absl::Status {
+    absl::StatusOr<BlockingTlsClient> c =
+        BlockingTlsClient::Connect(ctx, server.address());
+    if (!c.ok()) return c.status();
+    if (absl::Status w = c->WriteAll("r"); !w.ok()) return w;
+    if (absl::StatusOr<std::string> r = c->ReadExactly(1); !r.ok()) {
+      return r.status();
+    }
+    c->Close();
+    return absl::OkStatus();
+  };
+  auto refusals_seen = [&] {
+    size_t n = 0;
+    for (const ConnectionTracker::Record& r : server.tracker().All()) {
+      for (const absl::Status& e : r.errors) {
+        if (absl::IsResourceExhausted(e) &&
+            absl::StrContains(e.message(), "max_full_handshakes_per_second")) {
+          ++n;
+        }
+      }
+    }
+    return n;
+  };
+
+  // The burst: two full handshakes; the third is refused.
+  EXPECT_TRUE(connect(*returning).ok());
+  EXPECT_TRUE(connect(*fresh).ok());
+  EXPECT_FALSE(connect(*fresh).ok());
+  EXPECT_EQ(server_ctx->stats().refused_over_rate, 1u);
+  ASSERT_TRUE(server.tracker().WaitForErrors(1));
+  EXPECT_EQ(refusals_seen(), 1u);
+  // A resumed handshake costs nothing.
+  EXPECT_TRUE(connect(*returning).ok());
+  EXPECT_EQ(server_ctx->stats().resumed, 1u);
+  // One token a second.
+  clock.Advance(absl::Seconds(1));
+  EXPECT_TRUE(connect(*fresh).ok());
+  EXPECT_FALSE(connect(*fresh).ok());
+  EXPECT_EQ(server_ctx->stats().refused_over_rate, 2u);
+  // A ticket that no longer decrypts means a full handshake: charged.
+  ASSERT_TRUE(
+      server_ctx->SetTicketKeys({TlsContext::GenerateTicketKey()}).ok());
+  EXPECT_FALSE(connect(*returning).ok());
+  EXPECT_EQ(server_ctx->stats().refused_over_rate, 3u);
+  clock.Advance(absl::Seconds(1));
+  EXPECT_TRUE(connect(*returning).ok());
+  EXPECT_EQ(server_ctx->stats().resumed, 1u);
+  EXPECT_EQ(server_ctx->stats().handshakes_completed, 5u);
+  ASSERT_TRUE(server.tracker().WaitForErrors(3));
+  EXPECT_EQ(refusals_seen(), 3u);
+}
+
+TEST_F(TlsTest, FullHandshakeRateLimitIsOffByDefaultAndValidated) {
+  EXPECT_EQ(TlsOptions().max_full_handshakes_per_second, 0);
+  TlsOptions negative = ServerTls();
+  negative.max_full_handshakes_per_second = -1;
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(TlsContext::NewServer(negative).status()));
 }
 
 TEST_F(TlsTest, CertificateReloadWithoutRestart) {
