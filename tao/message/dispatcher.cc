@@ -10,6 +10,7 @@
 #include "tao/base/status_macros.h"
 #include "tao/base/thread_count.h"
 #include "tao/message/context.h"
+#include "tao/net/event_loop.h"
 
 namespace tao {
 namespace {
@@ -34,6 +35,7 @@ Dispatcher::Dispatcher(const Registry* registry, const Codec* codec,
       endpoint_(endpoint),
       handler_threads_(options.handler_threads),
       unknown_type_policy_(options.unknown_type_policy),
+      frame_timeout_(options.frame_timeout),
       max_queued_messages_(std::max<size_t>(options.max_queued_messages, 2)),
       max_queued_bytes_(std::max<size_t>(options.max_queued_bytes, 2)),
       max_total_queued_bytes_(
@@ -66,15 +68,20 @@ DispatchStats Dispatcher::stats() const {
   stats.queued_bytes = total_queued_bytes_.load(kRelaxed);
   stats.peak_queued_bytes = peak_queued_bytes_.load(kRelaxed);
   stats.queue_full_pauses = queue_full_pauses_.load(kRelaxed);
+  stats.frame_timeouts = frame_timeouts_.load(kRelaxed);
   return stats;
 }
 
 void Dispatcher::OnData(Connection& connection, Buffer& input,
                         ConnectionState& state) {
+  bool decoded = false;
   while (connection.state() != Connection::State::kClosed) {
     if (pool_ != nullptr && input.readable_bytes() > 0 &&
         PauseIfBacklogFull(connection, state)) {
-      return;  // the rest stays in `input` until reading resumes
+      // The rest stays in `input` until reading resumes; the peer is not
+      // the one holding it up.
+      state.partial_since_ns = 0;
+      return;
     }
     absl::StatusOr<std::optional<Frame>> frame = codec_->Decode(input.view());
     if (!frame.ok()) {
@@ -87,12 +94,58 @@ void Dispatcher::OnData(Connection& connection, Buffer& input,
                                     frame.status().message())));
       return;
     }
-    if (!frame->has_value()) return;  // wait for more bytes
+    if (!frame->has_value()) {  // wait for more bytes
+      TrackPartialFrame(connection, state, input, decoded);
+      return;
+    }
     const Frame& f = **frame;
     HandleFrame(connection, f, state);
     input.Retrieve(f.size);
+    decoded = true;
   }
   input.RetrieveAll();  // closed by a handler: nothing more to deliver
+}
+
+void Dispatcher::TrackPartialFrame(Connection& connection,
+                                   ConnectionState& state, const Buffer& input,
+                                   bool decoded) {
+  if (input.readable_bytes() == 0 || frame_timeout_ <= absl::ZeroDuration()) {
+    state.partial_since_ns = 0;
+    return;
+  }
+  // A frame completed in this call: the one left is a new one.
+  if (decoded || state.partial_since_ns == 0) {
+    state.partial_since_ns = ToNanos(connection.loop()->Now());
+  }
+  if (!state.deadline_armed)
+    ArmFrameDeadline(connection, state, frame_timeout_);
+}
+
+void Dispatcher::ArmFrameDeadline(Connection& connection,
+                                  ConnectionState& state,
+                                  absl::Duration delay) {
+  state.deadline_armed = true;
+  // On the loop (where `state`'s deadline fields live); the connection,
+  // while it exists, keeps its handler and so `state` alive.
+  connection.loop()->RunAfter(
+      delay, [this, weak = connection.weak_from_this(), &state] {
+        ConnectionPtr self = weak.lock();
+        if (self == nullptr || self->state() == Connection::State::kClosed)
+          return;
+        state.deadline_armed = false;
+        if (state.partial_since_ns == 0) return;
+        const absl::Duration elapsed =
+            ToDuration(self->loop()->Now() - FromNanos(state.partial_since_ns));
+        if (elapsed < frame_timeout_) {
+          ArmFrameDeadline(*self, state, frame_timeout_ - elapsed);
+          return;
+        }
+        frame_timeouts_.fetch_add(1, kRelaxed);
+        self->CloseWithError(absl::DeadlineExceededError(absl::StrCat(
+            "a frame from ", self->peer_address().ToString(),
+            " stayed incomplete for ", absl::FormatDuration(elapsed),
+            " (frame_timeout ", absl::FormatDuration(frame_timeout_), ")")));
+      });
 }
 
 void Dispatcher::HandleFrame(Connection& connection, const Frame& frame,

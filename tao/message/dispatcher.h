@@ -66,6 +66,9 @@ struct DispatchStats {
   // Times decoding stopped because a connection's or the endpoint's
   // backlog was full (reading paused).
   uint64_t queue_full_pauses = 0;
+  // Connections closed because a frame stayed incomplete for
+  // MessageOptions::frame_timeout.
+  uint64_t frame_timeouts = 0;
 };
 
 // `codec`, or the process-wide TLV codec (Go tao's framing) when null.
@@ -83,6 +86,10 @@ class Dispatcher {
     // Reading paused on this connection's own backlog; the worker that
     // brings it down to half resumes it.
     std::atomic<bool> waiting{false};
+    // Loop thread: when the incomplete frame at the end of the input began
+    // (0: none), and whether a deadline check is scheduled.
+    int64_t partial_since_ns = 0;
+    bool deadline_armed = false;
   };
 
   // `registry` (may be null), `codec` and `endpoint` must outlive the
@@ -129,6 +136,12 @@ class Dispatcher {
   void OnHandlerDone(Connection& connection, ConnectionState& state,
                      size_t bytes);
   void ResumeTotalWaiters();
+  // After decoding: starts or clears the deadline of the incomplete frame
+  // left in `input` (`decoded`: frames completed in this call).
+  void TrackPartialFrame(Connection& connection, ConnectionState& state,
+                         const Buffer& input, bool decoded);
+  void ArmFrameDeadline(Connection& connection, ConnectionState& state,
+                        absl::Duration delay);
   // fn(), or INTERNAL naming `what` and the exception when it throws
   // (*threw says which).
   static absl::Status Contain(absl::FunctionRef<absl::Status()> fn,
@@ -139,6 +152,7 @@ class Dispatcher {
   const Endpoint* const endpoint_;
   const int handler_threads_;
   const UnknownTypePolicy unknown_type_policy_;
+  const absl::Duration frame_timeout_;
   const size_t max_queued_messages_;
   const size_t max_queued_bytes_;
   const size_t max_total_queued_bytes_;
@@ -155,6 +169,7 @@ class Dispatcher {
   std::atomic<uint64_t> handler_exceptions_{0};
   std::atomic<uint64_t> handled_after_close_{0};
   std::atomic<uint64_t> queue_full_pauses_{0};
+  std::atomic<uint64_t> frame_timeouts_{0};
 
   // The endpoint's backlog (payload bytes posted to strands, not yet run).
   std::atomic<size_t> total_queued_bytes_{0};

@@ -1209,8 +1209,8 @@ constexpr int32_t kThrow = 12;
 constexpr int32_t kThrowInTimer = 13;
 
 // One I/O loop; handlers inline (0) or on a pool of `handler_threads`.
-std::unique_ptr<MessageServer> OneLoopServer(int handler_threads) {
-  ServerOptions options;
+std::unique_ptr<MessageServer> OneLoopServer(
+    int handler_threads, ServerOptions options = ServerOptions()) {
   options.handler_threads = handler_threads;
   options.io_threads = 1;
   return std::make_unique<MessageServer>(options);
@@ -1399,6 +1399,66 @@ TEST_P(NoLostRepliesTest, StopWithGraceAnswersEveryRequestAlreadyRead) {
 }
 
 INSTANTIATE_TEST_SUITE_P(InlineAndPool, NoLostRepliesTest,
+                         ::testing::Values(0, 2),
+                         [](const ::testing::TestParamInfo<int>& info) {
+                           return info.param == 0 ? "Inline" : "Pool";
+                         });
+
+// --- 9. A frame that has begun must be completed in time -----------------
+
+// A peer trickling a frame byte by byte (so it is never idle) is closed
+// once the frame stays incomplete for frame_timeout; a control connection
+// whose requests arrive in two pieces each is never taken for one.
+class FrameDeadlineTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(FrameDeadlineTest, ATrickledFrameIsClosedAndTheControlIsNot) {
+  ServerOptions options;
+  options.frame_timeout = absl::Milliseconds(300);
+  std::unique_ptr<MessageServer> server = OneLoopServer(GetParam(), options);
+  ASSERT_TRUE(server->registry()
+                  .RegisterRaw(kEchoRaw,
+                               [](Context& ctx, absl::string_view p) {
+                                 (void)ctx.ReplyRaw(kEchoRaw, p);
+                               })
+                  .ok());
+  ASSERT_TRUE(server->Start().ok());
+  absl::StatusOr<TestPeer> control = server->Connect();
+  absl::StatusOr<TestPeer> trickler = server->Connect();
+  ASSERT_TRUE(control.ok() && trickler.ok());
+  ConnectionPtr trickled =
+      server->tracker().WaitForPeer(trickler->local_address());
+  ASSERT_NE(trickled, nullptr);
+
+  // A 1 MiB frame, one byte per control round trip.
+  const std::string frame = TlvFrame(kEchoRaw, std::string(1 << 20, 't'));
+  size_t sent = 0;
+  int round_trips = 0;
+  const absl::Time give_up = absl::Now() + kTimeout;
+  while (trickled->state() != Connection::State::kClosed &&
+         absl::Now() < give_up) {
+    if (trickler->WriteAll(absl::string_view(frame).substr(sent, 1)).ok()) {
+      ++sent;
+    }
+    const std::string request = TlvFrame(kEchoRaw, absl::StrCat(round_trips));
+    const size_t half = request.size() / 2;
+    ASSERT_TRUE(control->WriteAll(request.substr(0, half)).ok());
+    ASSERT_TRUE(control->WriteAll(request.substr(half)).ok());
+    absl::StatusOr<std::string> reply = control->ReadExactly(request.size());
+    ASSERT_TRUE(reply.ok()) << reply.status();
+    ASSERT_EQ(*reply, request);
+    ++round_trips;
+  }
+  ASSERT_EQ(trickled->state(), Connection::State::kClosed)
+      << sent << " bytes trickled in " << round_trips << " round trips";
+  EXPECT_TRUE(absl::IsDeadlineExceeded(trickled->close_reason()))
+      << trickled->close_reason();
+  EXPECT_EQ(server->server().stats().frame_timeouts, 1u);
+  EXPECT_EQ(server->server().stats().connections, 1u);  // the control
+  std::printf("trickler closed after %zu bytes, %d control round trips\n", sent,
+              round_trips);
+}
+
+INSTANTIATE_TEST_SUITE_P(InlineAndPool, FrameDeadlineTest,
                          ::testing::Values(0, 2),
                          [](const ::testing::TestParamInfo<int>& info) {
                            return info.param == 0 ? "Inline" : "Pool";

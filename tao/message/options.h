@@ -65,6 +65,12 @@ struct MessageOptions {
   // Framing. nullptr: TLV, Go tao's TypeLengthValueCodec.
   std::shared_ptr<const Codec> codec;
   UnknownTypePolicy unknown_type_policy = UnknownTypePolicy::kSkip;
+  // A frame that has begun to arrive must be complete within this, or the
+  // connection is closed with DEADLINE_EXCEEDED (DispatchStats::
+  // frame_timeouts): a peer trickling bytes cannot hold a partial frame
+  // (and its memory) forever. The clock restarts with every frame; time
+  // spent paused by the handler backlog does not count. Zero: no deadline.
+  absl::Duration frame_timeout = absl::Seconds(30);
   // With a worker pool, work waiting for handlers is bounded, checked before
   // each frame is decoded: when one connection has max_queued_messages or
   // max_queued_bytes (payload bytes) waiting, or the whole endpoint has
