@@ -494,10 +494,18 @@ void Connection::DeliverInput() {
   if (input_.readable_bytes() == 0 && input_.capacity() > kMaxRetainedBuffer) {
     input_.ReleaseMemory();
   }
+  UpdateHeldInput(input_.readable_bytes());
   if (flush_after_read_) {
     flush_after_read_ = false;
     FlushOutput();
   }
+}
+
+void Connection::UpdateHeldInput(size_t after) {
+  const size_t before = held_input_.load(kRelaxed);
+  if (after == before) return;
+  held_input_.store(after, kRelaxed);
+  if (owner_ != nullptr) owner_->OnHeldInputChanged(*this, before, after);
 }
 
 void Connection::DeliverHeldInput() {
@@ -705,6 +713,7 @@ void Connection::CloseInLoop(absl::Status reason, bool report_error) {
   if (channel_ != nullptr) channel_->Remove();
   transport_->Close();
 
+  UpdateHeldInput(0);
   queued_bytes_.fetch_sub(output_.size(), kRelaxed);
   output_.Clear();
   uncharged_.clear();

@@ -87,6 +87,11 @@ class ConnectionOwner {
   virtual bool ReclaimOutputBudget(Connection& /*requester*/, size_t /*n*/) {
     return false;
   }
+  // The input the connection holds between reads (what its handler left
+  // unconsumed: a partial frame, or input kept while it paused reading)
+  // went from `before` to `after` bytes. Loop thread.
+  virtual void OnHeldInputChanged(Connection& /*connection*/, size_t /*before*/,
+                                  size_t /*after*/) {}
   // The connection closed; runs before the handler's OnClosed, so what the
   // handler reads from its owner there (stats) is current.
   virtual void OnClosing(Connection& /*connection*/,
@@ -179,6 +184,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   size_t queued_output_bytes() const { return queued_bytes_.load(kRelaxed); }
   // Sends refused under OverflowPolicy::kDropNewest.
   uint64_t dropped_sends() const { return dropped_sends_.load(kRelaxed); }
+  // Input received and left unconsumed by the handler (a partial frame).
+  size_t held_input_bytes() const { return held_input_.load(kRelaxed); }
 
   // --- Owner interface (loop thread) ---
   // Starts the connection: runs the transport's handshake (if any), then
@@ -216,6 +223,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void HandleSocketError();
   // Hands input_ to the handler and flushes what it sent.
   void DeliverInput();
+  // Tells the owner how much input is held now (`after`).
+  void UpdateHeldInput(size_t after);
   // After reading resumed: input the handler left while it had paused
   // reading, then the peer's EOF if that came meanwhile.
   void DeliverHeldInput();
@@ -300,6 +309,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::atomic<uint64_t> bytes_read_{0};
   std::atomic<uint64_t> bytes_written_{0};
   std::atomic<uint64_t> dropped_sends_{0};
+  std::atomic<size_t> held_input_{0};  // written on the loop thread
   std::atomic<int64_t> last_read_ns_{0};
   std::atomic<int64_t> last_write_ns_{0};
 

@@ -673,6 +673,61 @@ TEST_F(ConnectionTest, ExhaustedBudgetClosesTheBiggestHolderNotTheAsker) {
   EXPECT_TRUE(hog_conns[1]->connected());
 }
 
+// Input held unconsumed (partial frames) is bounded server-wide: past the
+// bound the connection holding the most is closed, and the others (and a
+// control connection) go on.
+TEST_F(ConnectionTest, HeldInputBeyondTheServerWideBoundClosesTheBiggest) {
+  constexpr size_t kBound = 1 << 20;
+  TcpServerOptions options;
+  options.max_total_held_input_bytes = kBound;
+  // The control's bytes start with 'c' and are echoed; everyone else's are
+  // kept, as a protocol keeps an incomplete frame.
+  ASSERT_TRUE(StartServer({.on_data =
+                               [](Connection& c, Buffer& in) {
+                                 if (in.view()[0] != 'c') return;
+                                 (void)c.Send(in.view());
+                                 in.RetrieveAll();
+                               }},
+                          options)
+                  .ok());
+  TestPeer control;
+  ASSERT_NE(ConnectPeer(&control), nullptr);
+  std::vector<TestPeer> hogs(3);
+  std::vector<ConnectionPtr> conns;
+  const size_t sizes[] = {600 << 10, 200 << 10, 300 << 10};
+  size_t sent = 0;
+  for (size_t i = 0; i < hogs.size(); ++i) {
+    conns.push_back(ConnectPeer(&hogs[i]));
+    ASSERT_NE(conns.back(), nullptr);
+    ASSERT_TRUE(hogs[i].WriteAll(std::string(sizes[i], 'h')).ok());
+    sent += sizes[i];
+    // Wait until the server holds it all (or closed someone for it).
+    for (absl::Time deadline = absl::Now() + testing::kTimeout;
+         server().stats().held_input_bytes < std::min(kBound, sent) &&
+         server().stats().closed_over_input_bound == 0;) {
+      ASSERT_LT(absl::Now(), deadline);
+      std::this_thread::yield();
+    }
+  }
+  EXPECT_TRUE(hogs[0].WaitClosed().ok());
+  ASSERT_TRUE(tracker().WaitForSettled(1));
+  const testing::ConnectionTracker::Record record =
+      tracker().Get(conns[0]->id());
+  ASSERT_EQ(record.errors.size(), 1u);
+  EXPECT_TRUE(absl::IsResourceExhausted(record.errors[0])) << record.errors[0];
+  EXPECT_TRUE(absl::StrContains(record.errors[0].message(),
+                                "holds the most unprocessed input"))
+      << record.errors[0];
+  EXPECT_TRUE(conns[1]->connected());
+  EXPECT_TRUE(conns[2]->connected());
+  const TcpServerStats stats = server().stats();
+  EXPECT_EQ(stats.closed_over_input_bound, 1u);
+  EXPECT_EQ(stats.held_input_bytes, sizes[1] + sizes[2]);
+  absl::StatusOr<std::string> echoed = control.Exchange("control", 7);
+  ASSERT_TRUE(echoed.ok()) << echoed.status();
+  EXPECT_EQ(*echoed, "control");
+}
+
 TEST_F(ConnectionTest, PauseReadingPolicyStopsReadingAboveHighWater) {
   constexpr size_t kHigh = 256 << 10;
   constexpr size_t kLow = 64 << 10;

@@ -114,6 +114,13 @@ struct TcpServerOptions : EndpointOptions {
   // TcpServerStats::closed_over_budget); otherwise, and always under
   // kDropNewest, the sender's OverflowPolicy applies. Default 1 GiB.
   size_t max_total_output_bytes = size_t{1} << 30;
+  // Bound on the input all connections hold between reads (partial frames,
+  // input kept while a handler paused reading). When exceeded, the
+  // connection holding the most is closed with RESOURCE_EXHAUSTED
+  // (TcpServerStats::closed_over_input_bound), so peers that start big
+  // frames and never finish them cannot exhaust memory together.
+  // 0: no bound. Default 256 MiB.
+  size_t max_total_held_input_bytes = size_t{256} << 20;
 };
 
 struct TcpClientOptions : EndpointOptions {

@@ -180,6 +180,11 @@ void TcpServer::OnClosed(Connection& connection) {
       reclaiming_bytes_ -= it->second;
       evicting_.erase(it);
     }
+    auto in = input_evicting_.find(connection.id());
+    if (in != input_evicting_.end()) {
+      input_reclaiming_ -= in->second;
+      input_evicting_.erase(in);
+    }
   }
   absl::MutexLock lock(&mu_);
   if (evicted_.erase(connection.id()) > 0) --evictions_in_flight_;
@@ -261,6 +266,15 @@ void TcpServer::ForEach(
   }
 }
 
+void TcpServer::CloseLater(ConnectionPtr connection, absl::Status reason) {
+  TAO_LOG_RATE_LIMITED(WARNING) << reason.message();
+  EventLoop* loop = connection->loop();
+  loop->QueueInLoop(
+      [connection = std::move(connection), reason = std::move(reason)] {
+        connection->CloseWithError(reason);
+      });
+}
+
 bool TcpServer::EvictIdlest() {
   if (options_.evict_idle_after <= absl::ZeroDuration()) return false;
   // A search is O(connections): after one found nobody idle enough, refuse
@@ -297,10 +311,41 @@ bool TcpServer::EvictIdlest() {
       "idle for ", absl::FormatDuration(idle), " while ",
       options_.max_connections,
       " connections are open (max_connections): closed to admit a new one"));
-  // Queued, never inline: closing takes mu_, which is held here.
-  idlest->loop()->QueueInLoop(
-      [idlest, reason = std::move(reason)] { idlest->CloseWithError(reason); });
+  // Never inline: closing takes mu_, which is held here.
+  CloseLater(std::move(idlest), std::move(reason));
   return true;
+}
+
+void TcpServer::OnHeldInputChanged(Connection& /*connection*/, size_t before,
+                                   size_t after) {
+  const size_t total =
+      held_input_bytes_.fetch_add(after - before, std::memory_order_relaxed) +
+      (after - before);  // modular: a decrease wraps back
+  const size_t bound = options_.max_total_held_input_bytes;
+  if (after <= before || bound == 0 || total <= bound) return;
+  absl::MutexLock lock(&reclaim_mu_);
+  // Connections already being closed for it free this much.
+  if (total <= bound + input_reclaiming_) return;
+  ConnectionPtr victim;
+  size_t most = 0;
+  for (const ConnectionPtr& candidate : connections_.Values()) {
+    const size_t held = candidate->held_input_bytes();
+    if (held > most && !input_evicting_.contains(candidate->id())) {
+      most = held;
+      victim = candidate;
+    }
+  }
+  if (victim == nullptr) return;
+  input_evicting_.emplace(victim->id(), most);
+  input_reclaiming_ += most;
+  closed_over_input_bound_.fetch_add(1, std::memory_order_relaxed);
+  absl::Status reason = absl::ResourceExhaustedError(absl::StrCat(
+      "connection ", victim->id(), " (", victim->peer_address().ToString(),
+      ") holds the most unprocessed input (", most,
+      " bytes, e.g. an incomplete frame) while all connections hold ", total,
+      " (max_total_held_input_bytes ", bound, "); closing it"));
+  // Never inline: this runs inside a connection's read.
+  CloseLater(std::move(victim), std::move(reason));
 }
 
 bool TcpServer::ReclaimOutputBudget(Connection& requester, size_t n) {
@@ -350,11 +395,9 @@ bool TcpServer::MakeRoom(const Connection* requester, size_t n) const {
       ") holds the most queued output (", most,
       " bytes) while the server-wide output budget of ", budget_->limit(),
       " bytes is exhausted; closing it (peer not reading?)"));
-  TAO_LOG_RATE_LIMITED(WARNING) << reason.message();
-  // Queued: the requester may be sending from the victim's loop, inside a
-  // handler.
-  victim->loop()->QueueInLoop(
-      [victim, reason = std::move(reason)] { victim->CloseWithError(reason); });
+  // Never inline: the requester may be sending from the victim's loop,
+  // inside a handler.
+  CloseLater(std::move(victim), std::move(reason));
   return true;
 }
 
@@ -420,6 +463,9 @@ TcpServerStats TcpServer::stats() const {
   stats.closed_over_budget =
       closed_over_budget_.load(std::memory_order_relaxed);
   stats.evicted_idle = evicted_idle_.load(std::memory_order_relaxed);
+  stats.closed_over_input_bound =
+      closed_over_input_bound_.load(std::memory_order_relaxed);
+  stats.held_input_bytes = held_input_bytes_.load(std::memory_order_relaxed);
   stats.connections = connections_.size();
   stats.queued_output_bytes = budget_->used();
   return stats;

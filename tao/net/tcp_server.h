@@ -78,6 +78,10 @@ struct TcpServerStats {
   // Closed to make room for a new connection while max_connections were
   // open (TcpServerOptions::evict_idle_after).
   uint64_t evicted_idle = 0;
+  // Closed for holding the most unconsumed input while the server-wide
+  // bound (max_total_held_input_bytes) was exceeded.
+  uint64_t closed_over_input_bound = 0;
+  size_t held_input_bytes = 0;  // across all connections
 };
 
 class TcpServer final : private ConnectionOwner {
@@ -134,12 +138,17 @@ class TcpServer final : private ConnectionOwner {
   void OnClosing(Connection& connection, const absl::Status& reason) override;
   void OnClosed(Connection& connection) override;
   bool ReclaimOutputBudget(Connection& requester, size_t n) override;
+  void OnHeldInputChanged(Connection& connection, size_t before,
+                          size_t after) override;
   // Closes the connection holding the most queued output, if it holds more
   // than `requester` (may be null) would after queuing `n`; true if so.
   bool MakeRoom(const Connection* requester, size_t n) const;
   // At max_connections: closes the connection idle longest if it has been
   // idle for evict_idle_after; true if so.
   bool EvictIdlest() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Logs `reason` (rate-limited) and closes `connection` with it from its
+  // loop's queue, never inline (callers hold locks or run in a handler).
+  static void CloseLater(ConnectionPtr connection, absl::Status reason);
 
   const TcpServerOptions options_;
   const ConnectionHandlerFactory factory_;
@@ -167,6 +176,12 @@ class TcpServer final : private ConnectionOwner {
   std::atomic<uint64_t> closed_with_error_{0};
   mutable std::atomic<uint64_t> closed_over_budget_{0};
   std::atomic<uint64_t> evicted_idle_{0};
+  std::atomic<uint64_t> closed_over_input_bound_{0};
+  std::atomic<size_t> held_input_bytes_{0};
+  // Connections being closed for the input bound, and what they hold.
+  absl::flat_hash_map<uint64_t, size_t> input_evicting_
+      ABSL_GUARDED_BY(reclaim_mu_);
+  size_t input_reclaiming_ ABSL_GUARDED_BY(reclaim_mu_) = 0;
   // Evictions not yet closed (admitted connections beyond max_connections),
   // and when a search for an idle connection last found none.
   size_t evictions_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
