@@ -63,11 +63,14 @@ class ConnectionHandler {
   virtual void OnClosed(Connection& /*connection*/,
                         const absl::Status& /*reason*/) {}
 
-  // Runs connection-bound work the connection does not do itself: its
-  // timers (Connection::RunAfter/RunEvery). The default runs it at once on
-  // the loop thread; a protocol whose callbacks run elsewhere (the message
-  // layer's worker strands) runs it there, so timers and the protocol's
-  // callbacks never run concurrently.
+  // Runs connection-bound work after the protocol's work queued so far:
+  // the connection's timers (Connection::RunAfter/RunEvery), and the last
+  // step of a Shutdown or of the peer's EOF (so replies to what was
+  // delivered go out before the connection closes). The default runs it at
+  // once on the loop thread; a protocol whose callbacks run elsewhere (the
+  // message layer's worker strands) runs it there, so timers and the
+  // protocol's callbacks never run concurrently. Work that is dropped
+  // (e.g. after the pool stopped) leaves the close to linger.
   virtual void Execute(Connection& /*connection*/,
                        absl::AnyInvocable<void()> work) {
     work();
