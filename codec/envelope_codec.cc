@@ -56,8 +56,8 @@ char* WriteVarint(uint64_t v, char* out) {
 enum class VarintResult { kOk, kIncomplete, kMalformed };
 
 // Reads a varint from [*p, end). kOk advances *p past it; kIncomplete means
-// the bytes ran out first (*value holds the bits seen so far); kMalformed is
-// a varint longer than 10 bytes or above 64 bits.
+// the bytes ran out first; kMalformed is a varint longer than 10 bytes or
+// above 64 bits. Both failures leave the bits seen so far in *value.
 inline VarintResult ReadVarint(const char** p, const char* end,
                                uint64_t* value) {
   const char* q = *p;
@@ -75,7 +75,10 @@ inline VarintResult ReadVarint(const char** p, const char* end,
     }
     const auto byte = static_cast<unsigned char>(*q);
     // The 10th byte holds bit 63 only.
-    if (i == kMaxVarintBytes - 1 && byte > 1) return VarintResult::kMalformed;
+    if (i == kMaxVarintBytes - 1 && byte > 1) {
+      *value = result;
+      return VarintResult::kMalformed;
+    }
     result |= static_cast<uint64_t>(byte & 0x7f) << (7 * i);
     if ((byte & 0x80) == 0) {
       *p = q + 1;
@@ -83,6 +86,7 @@ inline VarintResult ReadVarint(const char** p, const char* end,
       return VarintResult::kOk;
     }
   }
+  *value = result;
   return VarintResult::kMalformed;  // unreachable: the 10th byte ends it
 }
 
@@ -301,6 +305,9 @@ absl::StatusOr<std::optional<Frame>> EnvelopeCodec::Decode(
       if (body_size > max_body) break;
       return std::nullopt;
     case VarintResult::kMalformed:
+      // Too large already, as an incomplete prefix of it was: the same
+      // error however the bytes arrive.
+      if (body_size > max_body) break;
       return DataLoss("length prefix is not a valid varint");
   }
   if (body_size > max_body) {

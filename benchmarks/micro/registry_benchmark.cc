@@ -12,8 +12,6 @@
 //
 //   ./bazelw run --config=opt //benchmarks/micro:registry_benchmark --
 //       --benchmark_min_time=0.2
-#include <sys/socket.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -23,64 +21,24 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "benchmark/benchmark.h"
-#include "codec/codec.h"
 #include "codec/proto/test_messages.pb.h"
-#include "codec/tlv_codec.h"
 #include "tao/message/context.h"
 #include "tao/message/endpoint.h"
 #include "tao/message/registry.h"
-#include "tao/net/buffer.h"
-#include "tao/net/callbacks.h"
 #include "tao/net/connection.h"
-#include "tao/net/connection_handler.h"
-#include "tao/net/event_loop.h"
-#include "tao/net/inet_address.h"
-#include "tao/net/options.h"
-#include "tao/net/socket.h"
-#include "tao/net/transport.h"
+#include "tao/testing/detached_connection.h"
 
 namespace tao {
 namespace {
 
 constexpr int32_t kRawType = 1000;
 
-// A connection's handler that is never called (the connection is never
-// established).
-class NoHandler : public ConnectionHandler {
- public:
-  void OnData(Connection&, Buffer& input) override { input.RetrieveAll(); }
-};
-
-// An endpoint without connections, for the Context's endpoint().
-class NoEndpoint : public Endpoint {
- public:
-  ConnectionPtr Find(uint64_t) const override { return nullptr; }
-  void ForEach(
-      const std::function<void(const ConnectionPtr&)>&) const override {}
-  size_t connection_count() const override { return 0; }
-  const Codec& codec() const override { return TlvCodec::Default(); }
-};
-
-// A connection that is never established (as in registry_test): enough to
-// build the Context a handler receives.
+// A Registry and a never-established connection for its Contexts.
 class Fixture {
  public:
-  Fixture() {
-    int fds[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds) != 0) {
-      return;
-    }
-    peer_ = Socket(fds[1]);
-    connection_ = std::make_shared<Connection>(
-        &loop_, 7, std::make_unique<TcpTransport>(Socket(fds[0])),
-        InetAddress(), InetAddress(),
-        std::make_shared<const ConnectionOptions>(),
-        std::make_unique<NoHandler>(), nullptr, nullptr);
-  }
-
-  bool ok() const { return connection_ != nullptr; }
-  Connection& connection() { return *connection_; }
-  const Endpoint& endpoint() const { return endpoint_; }
+  bool ok() const { return detached_.ok(); }
+  Connection& connection() { return detached_.connection(); }
+  const Endpoint& endpoint() const { return detached_.endpoint(); }
   Registry& registry() { return registry_; }
 
   // Registers `extra` more raw types besides Chat (1) and kRawType, so the
@@ -92,10 +50,7 @@ class Fixture {
   }
 
  private:
-  EventLoop loop_;
-  NoEndpoint endpoint_;
-  Socket peer_;
-  std::shared_ptr<Connection> connection_;
+  testing::DetachedConnection detached_;
   Registry registry_;
 };
 

@@ -38,3 +38,50 @@ def tao_benchmark(name, srcs, deps = [], smoke_args = [], **kwargs):
         args = ["$(location :%s)" % name] + smoke_args,
         data = [":" + name],
     )
+
+def tao_fuzz_test(name, srcs, deps = [], **kwargs):
+    """A libFuzzer target and a test replaying its seed corpus.
+
+    `srcs` define `LLVMFuzzerTestOneInput` (and optionally
+    `LLVMFuzzerInitialize`); the seed corpus is the files in
+    `corpus/<name>/` of the package. Two targets:
+
+      <name>_corpus_test  a tao test (the default toolchain, any --config)
+                          that runs every seed file through the fuzzer once
+                          (//tao/testing:fuzz_replay_main);
+      <name>              the fuzzer (tagged manual and "fuzzer"): under
+                          --config=fuzz (clang-14, own --output_base, see
+                          .bazelrc) a libFuzzer binary with ASan+UBSan;
+                          otherwise the same replay binary as the test.
+    """
+    corpus = native.glob(["corpus/%s/*" % name])
+    if not corpus:
+        fail("tao_fuzz_test %s: no seed files in corpus/%s/" % (name, name))
+    cc_test(
+        name = name + "_corpus_test",
+        size = "small",
+        srcs = srcs,
+        args = ["$(rootpath %s)" % f for f in corpus],
+        data = corpus,
+        linkstatic = True,
+        deps = deps + [
+            "//tao/build_defs:sanitizer_defaults",
+            "//tao/testing:fuzz_replay_main",
+        ],
+        **kwargs
+    )
+    cc_binary(
+        name = name,
+        testonly = True,
+        srcs = srcs,
+        linkopts = select({
+            "//tao/build_defs:fuzz": ["-fsanitize=fuzzer"],
+            "//conditions:default": [],
+        }),
+        tags = ["manual", "fuzzer"],
+        deps = deps + select({
+            "//tao/build_defs:fuzz": [],
+            "//conditions:default": ["//tao/testing:fuzz_replay_main"],
+        }),
+        **kwargs
+    )

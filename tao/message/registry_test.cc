@@ -1,7 +1,5 @@
 #include "tao/message/registry.h"
 
-#include <sys/socket.h>
-
 #include <functional>
 #include <memory>
 #include <string>
@@ -11,74 +9,22 @@
 #include "absl/status/status.h"
 #include "codec/codec.h"
 #include "codec/proto/test_messages.pb.h"
-#include "codec/tlv_codec.h"
 #include "gtest/gtest.h"
 #include "tao/message/context.h"
 #include "tao/message/endpoint.h"
-#include "tao/net/buffer.h"
 #include "tao/net/connection.h"
-#include "tao/net/connection_handler.h"
-#include "tao/net/event_loop.h"
-#include "tao/net/inet_address.h"
-#include "tao/net/options.h"
-#include "tao/net/socket.h"
-#include "tao/net/transport.h"
+#include "tao/testing/detached_connection.h"
 
 namespace tao {
 namespace {
 
-// The connection below is never established: it has no events to handle.
-class NullHandler final : public ConnectionHandler {
- public:
-  void OnData(Connection& /*connection*/, Buffer& input) override {
-    input.RetrieveAll();
-  }
-};
-
-// An endpoint of one connection, enough for Contexts: a Server's or a
-// Client's role without any sockets of its own.
-class FakeEndpoint final : public Endpoint {
- public:
-  explicit FakeEndpoint(ConnectionPtr connection)
-      : connection_(std::move(connection)) {}
-
-  ConnectionPtr Find(uint64_t id) const override {
-    return connection_->id() == id ? connection_ : nullptr;
-  }
-  void ForEach(
-      const std::function<void(const ConnectionPtr&)>& fn) const override {
-    fn(connection_);
-  }
-  size_t connection_count() const override { return 1; }
-  const Codec& codec() const override { return TlvCodec::Default(); }
-
- private:
-  const ConnectionPtr connection_;
-};
-
 class RegistryTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    int fds[2];
-    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
-    peer_ = Socket(fds[1]);
-    connection_ = std::make_shared<Connection>(
-        &loop_, 7, std::make_unique<TcpTransport>(Socket(fds[0])),
-        InetAddress(), InetAddress(),
-        std::make_shared<const ConnectionOptions>(),
-        std::make_unique<NullHandler>(), /*budget=*/nullptr,
-        /*owner=*/nullptr);
-    endpoint_ = std::make_unique<FakeEndpoint>(connection_);
-  }
+  void SetUp() override { ASSERT_TRUE(detached_.ok()); }
 
-  Context MakeContext(int32_t type) {
-    return Context(*connection_, *endpoint_, type);
-  }
+  Context MakeContext(int32_t type) { return detached_.MakeContext(type); }
 
-  EventLoop loop_;
-  Socket peer_;
-  std::shared_ptr<Connection> connection_;
-  std::unique_ptr<FakeEndpoint> endpoint_;
+  testing::DetachedConnection detached_;
   Registry registry_;
 };
 
@@ -185,8 +131,8 @@ TEST_F(RegistryTest, ContextGivesTheConnectionsEndpoint) {
                   .ok());
   Context ctx = MakeContext(9);
   ASSERT_TRUE(registry_.Dispatch(ctx, 9, "").ok());
-  EXPECT_EQ(seen, endpoint_.get());
-  EXPECT_EQ(found, connection_);
+  EXPECT_EQ(seen, &detached_.endpoint());
+  EXPECT_EQ(found, detached_.connection_ptr());
 }
 
 // --- The catch-all handler (Go tao's OnMessage) ---------------------------
