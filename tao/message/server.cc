@@ -28,9 +28,10 @@ absl::Status Server::Run() {
 }
 
 void Server::Join() {
-  tcp_.Join();
-  // Handlers still queued run (their sends fail: connections are closed).
-  core_.Shutdown();
+  // Handlers still queued run (their sends fail: connections are closed)
+  // while the loops still exist, so nothing they post reaches a dead loop.
+  tcp_.Join([this] { core_.Shutdown(); });
+  core_.Shutdown();  // not started: no-op; idempotent
 }
 
 ServerStats Server::stats() const {

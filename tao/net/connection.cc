@@ -542,6 +542,8 @@ void Connection::FinishPeerEof() {
 
 void Connection::AfterHandlerWork(void (Connection::*step)()) {
   handler_->Execute(*this, [self = shared_from_this(), step] {
+    // Closed meanwhile: nothing to finish (and the loop may be gone).
+    if (self->state() == State::kClosed) return;
     self->loop_->RunInLoop([self, step] {
       if (self->state() != State::kClosed) ((*self).*step)();
     });

@@ -231,6 +231,10 @@ void TcpServer::Stop(absl::Duration grace) {
 }
 
 void TcpServer::Join() {
+  Join([] {});
+}
+
+void TcpServer::Join(absl::FunctionRef<void()> before_loops_stop) {
   if (!started_ || joined_) return;
   for (EventLoop* loop : loops_->loops()) {
     TAO_CHECK(!loop->IsInLoopThread())
@@ -244,6 +248,7 @@ void TcpServer::Join() {
     };
     mu_.Await(absl::Condition(&drained));
   }
+  before_loops_stop();
   // Idempotent; runs before the loops exit (queued before their Quit).
   for (size_t i = 0; i < acceptors_.size(); ++i) {
     Acceptor* acceptor = acceptors_[i].get();

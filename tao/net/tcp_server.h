@@ -38,6 +38,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/functional/any_invocable.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/cord.h"
@@ -107,6 +108,10 @@ class TcpServer final : private ConnectionOwner {
   void Stop(absl::Duration grace = absl::Seconds(5));
   // Waits for Stop() to finish. Not from an I/O loop thread.
   void Join();
+  // The same, running `before_loops_stop` once every connection has closed
+  // and while the loops still run (e.g. to drain work that may post to
+  // them).
+  void Join(absl::FunctionRef<void()> before_loops_stop);
 
   // --- Connections (any thread) ---
   // nullptr when no open connection has that id.
