@@ -16,7 +16,6 @@
 #include <cstdio>
 #include <memory>
 #include <set>
-#include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
@@ -1115,18 +1114,8 @@ class HandlerExceptionTest : public ::testing::TestWithParam<int> {
   void SetUp() override {
     server_ = OneLoopServer(GetParam());
     Registry& registry = server_->registry();
-    ASSERT_TRUE(registry
-                    .RegisterRaw(kEchoRaw,
-                                 [](Context& ctx, absl::string_view p) {
-                                   (void)ctx.ReplyRaw(kEchoRaw, p);
-                                 })
-                    .ok());
-    ASSERT_TRUE(registry
-                    .RegisterRaw(kThrow,
-                                 [](Context&, absl::string_view p) {
-                                   throw std::runtime_error(std::string(p));
-                                 })
-                    .ok());
+    ASSERT_TRUE(testing::RegisterRawEcho(registry, kEchoRaw).ok());
+    ASSERT_TRUE(testing::RegisterRawThrow(registry, kThrow).ok());
     ASSERT_TRUE(registry
                     .RegisterRaw(kThrowInTimer,
                                  [](Context& ctx, absl::string_view) {
