@@ -16,7 +16,6 @@
 #include <cstdio>
 #include <memory>
 #include <set>
-#include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
@@ -48,6 +47,7 @@
 #include "tao/message/server.h"
 #include "tao/net/connection.h"
 #include "tao/net/event_loop.h"
+#include "tao/testing/good_client.h"
 #include "tao/testing/log_capture.h"
 #include "tao/testing/loopback.h"
 #include "tao/testing/message_server.h"
@@ -57,6 +57,7 @@ namespace {
 
 using ::tao::testing::Callbacks;
 using ::tao::testing::ConnectionTracker;
+using ::tao::testing::GoodClient;
 using ::tao::testing::kTimeout;
 using ::tao::testing::kTsan;
 using ::tao::testing::MessageServer;
@@ -945,115 +946,7 @@ INSTANTIATE_TEST_SUITE_P(InlineAndPool, CatchAllTest, ::testing::Values(0, 2),
 
 // --- 6. Bad input on one connection never disturbs the others -------------
 
-// A tao::Client that keeps a window of Chat messages in flight to an echo
-// server and checks every echo, in order, until stopped.
-class GoodClient {
- public:
-  static constexpr int kWindow = 4;
-
-  GoodClient(int index, const InetAddress& server) : index_(index) {
-    EXPECT_TRUE(
-        registry_
-            .Register<test::Chat>([this](Context& ctx, const test::Chat& chat) {
-              OnEcho(ctx, chat);
-            })
-            .ok());
-    ClientOptions options;
-    options.handler_threads = 0;
-    client_ = std::make_unique<Client>(options, &registry_);
-    ::tao::testing::Install(*client_, tracker_, Callbacks());
-    EXPECT_TRUE(client_->Connect(server.ToString()).ok());
-  }
-  ~GoodClient() { client_->Stop(); }
-
-  // Sends the first window of messages. From the client's loop thread, like
-  // every later send (OnEcho), so all sends of this connection come from one
-  // thread (see SendFromAnotherThreadIsNotOvertakenByAnInlineReply).
-  absl::Status Begin() {
-    absl::Status connected = client_->WaitConnected(kTimeout);
-    if (!connected.ok()) return connected;
-    absl::Notification done;
-    absl::Status result;
-    client_->loop()->RunInLoop([&] {
-      absl::MutexLock lock(&mu_);
-      ConnectionPtr connection = client_->connection();
-      for (int i = 0; i < kWindow && result.ok(); ++i) {
-        result = connection == nullptr ? absl::UnavailableError("not connected")
-                                       : client_->Send(*connection, Next());
-        if (result.ok()) ++sent_;
-      }
-      done.Notify();
-    });
-    if (!done.WaitForNotificationWithTimeout(kTimeout)) {
-      return absl::DeadlineExceededError("client loop did not run");
-    }
-    return result;
-  }
-
-  bool WaitForReceived(int64_t n) {
-    absl::MutexLock lock(&mu_);
-    auto done = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return received_ >= n || !failure_.empty();
-    };
-    return mu_.AwaitWithTimeout(absl::Condition(&done), kTimeout) &&
-           failure_.empty();
-  }
-
-  // Stops sending and waits until every message sent was echoed.
-  bool Finish() {
-    absl::MutexLock lock(&mu_);
-    stop_ = true;
-    auto drained = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return received_ == sent_ || !failure_.empty();
-    };
-    return mu_.AwaitWithTimeout(absl::Condition(&drained), kTimeout);
-  }
-
-  int64_t received() {
-    absl::MutexLock lock(&mu_);
-    return received_;
-  }
-  std::string failure() {
-    absl::MutexLock lock(&mu_);
-    return failure_;
-  }
-  ConnectionTracker& tracker() { return tracker_; }
-  Client& client() { return *client_; }
-
- private:
-  test::Chat Next() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    test::Chat chat;
-    chat.set_text(absl::StrCat("client ", index_, " message ", sent_));
-    return chat;
-  }
-
-  void OnEcho(Context& ctx, const test::Chat& chat) {
-    absl::MutexLock lock(&mu_);
-    const std::string want =
-        absl::StrCat("client ", index_, " message ", received_);
-    if (chat.text() != want && failure_.empty()) {
-      failure_ = absl::StrCat("got \"", chat.text(), "\", want \"", want, "\"");
-    }
-    ++received_;
-    if (stop_) return;
-    absl::Status sent = ctx.Reply(Next());
-    if (sent.ok()) {
-      ++sent_;
-    } else if (failure_.empty()) {
-      failure_ = sent.ToString();
-    }
-  }
-
-  const int index_;
-  Registry registry_;
-  ConnectionTracker tracker_;
-  std::unique_ptr<Client> client_;
-  absl::Mutex mu_;
-  int64_t sent_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t received_ ABSL_GUARDED_BY(mu_) = 0;
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  std::string failure_ ABSL_GUARDED_BY(mu_);
-};
+// The good clients are tao::testing::GoodClient (tao/testing/good_client.h).
 
 class BadInputTest : public ::testing::TestWithParam<int> {};
 
@@ -1221,18 +1114,8 @@ class HandlerExceptionTest : public ::testing::TestWithParam<int> {
   void SetUp() override {
     server_ = OneLoopServer(GetParam());
     Registry& registry = server_->registry();
-    ASSERT_TRUE(registry
-                    .RegisterRaw(kEchoRaw,
-                                 [](Context& ctx, absl::string_view p) {
-                                   (void)ctx.ReplyRaw(kEchoRaw, p);
-                                 })
-                    .ok());
-    ASSERT_TRUE(registry
-                    .RegisterRaw(kThrow,
-                                 [](Context&, absl::string_view p) {
-                                   throw std::runtime_error(std::string(p));
-                                 })
-                    .ok());
+    ASSERT_TRUE(testing::RegisterRawEcho(registry, kEchoRaw).ok());
+    ASSERT_TRUE(testing::RegisterRawThrow(registry, kThrow).ok());
     ASSERT_TRUE(registry
                     .RegisterRaw(kThrowInTimer,
                                  [](Context& ctx, absl::string_view) {

@@ -78,7 +78,8 @@ class ConnectionOwner {
   virtual ~ConnectionOwner() = default;
   // The handler accepted the connection (OnConnected returned true).
   virtual void OnEstablished(Connection& /*connection*/) {}
-  // `requester` could not queue `n` bytes within the shared OutputBudget.
+  // `requester` could not queue `n` bytes within the shared OutputBudget
+  // (they are already counted in its queued_output_bytes()).
   // The owner may make room by closing the connections that hold the most
   // (never an innocent one that asked last); true when it did, and the
   // bytes are charged anyway (the budget is exceeded only until those

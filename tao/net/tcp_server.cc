@@ -362,9 +362,10 @@ bool TcpServer::MakeRoom(const Connection* requester, size_t n) const {
   // Connections already being closed for the budget will free this much.
   if (budget_->used() + n <= budget_->limit() + reclaiming_bytes_) return true;
   // The connection that holds the most pays, if it holds more than the
-  // requester would after this send.
+  // requester would after this send. The requester's queued bytes already
+  // count these `n` (Connection::Reserve counts them before asking).
   const size_t wanted =
-      (requester != nullptr ? requester->queued_output_bytes() : 0) + n;
+      requester != nullptr ? requester->queued_output_bytes() : n;
   // Searching is O(connections): after finding nobody holding more than
   // `wanted`, a requester wanting as much is refused for a while without
   // looking again (a small one still looks).

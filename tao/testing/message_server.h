@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "absl/status/status.h"
@@ -23,6 +24,7 @@
 #include "absl/time/time.h"
 #include "codec/tlv_codec.h"
 #include "gtest/gtest.h"
+#include "tao/message/context.h"
 #include "tao/message/options.h"
 #include "tao/message/registry.h"
 #include "tao/message/server.h"
@@ -38,6 +40,22 @@ inline std::string TlvFrame(int32_t type, absl::string_view payload) {
   absl::Status s = TlvCodec::Default().AppendFrame(type, payload, &out);
   EXPECT_TRUE(s.ok()) << s;
   return out;
+}
+
+// Registers a raw handler for `type` that replies with the same type and
+// payload.
+inline absl::Status RegisterRawEcho(Registry& registry, int32_t type) {
+  return registry.RegisterRaw(type, [type](Context& ctx, absl::string_view p) {
+    (void)ctx.ReplyRaw(type, p);
+  });
+}
+
+// Registers a raw handler for `type` that throws std::runtime_error with
+// the payload as its message.
+inline absl::Status RegisterRawThrow(Registry& registry, int32_t type) {
+  return registry.RegisterRaw(type, [](Context&, absl::string_view p) {
+    throw std::runtime_error(std::string(p));
+  });
 }
 
 // A message server with a registry and a tracker, on 127.0.0.1:0. Register
