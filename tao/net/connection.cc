@@ -249,13 +249,14 @@ size_t Connection::ConsumeUncharged(size_t n) {
   const uint64_t end = consumed_ + n;
   consumed_ = end;
   size_t uncharged = 0;
-  while (!uncharged_.empty()) {
-    const auto [first, last] = uncharged_.front();
+  size_t done = 0;  // ranges fully written
+  for (const auto& [first, last] : uncharged_) {
     if (first >= end) break;
     uncharged += std::min(last, end) - std::max(first, begin);
     if (last > end) break;
-    uncharged_.pop_front();
+    ++done;
   }
+  uncharged_.erase(uncharged_.begin(), uncharged_.begin() + done);
   return uncharged;
 }
 

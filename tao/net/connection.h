@@ -41,7 +41,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <utility>
@@ -288,7 +287,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // byte ever queued) that were not charged to the budget; usually empty.
   uint64_t appended_ = 0;  // bytes ever moved into output_
   uint64_t consumed_ = 0;  // bytes ever written from output_
-  std::deque<std::pair<uint64_t, uint64_t>> uncharged_;
+  // A vector, not a deque: an empty deque allocates (~600 bytes per idle
+  // connection); ranges are few and leave from the front.
+  std::vector<std::pair<uint64_t, uint64_t>> uncharged_;
   bool read_queued_ = false;  // a ScheduleBufferedRead turn is pending
   TimerId linger_timer_;
   TimerId handshake_timer_;
