@@ -22,6 +22,7 @@
 #include <openssl/ssl.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cstddef>
@@ -47,6 +48,9 @@ namespace {
 // neither finishes nor fails by then is stuck.
 constexpr int kMaxIdleCalls = 8;
 
+struct Fixture;
+Fixture& GetFixture();
+
 struct Fixture {
   Fixture() {
     absl::StatusOr<testing::TestCerts> certs = testing::MakeTestCerts();
@@ -58,13 +62,40 @@ struct Fixture {
         TlsContext::NewServer(options);
     TAO_FUZZ_CHECK(context.ok(), context.status().ToString());
     server = *context;
-    client = SSL_CTX_new(TLS_method());
-    TAO_FUZZ_CHECK(client != nullptr, "SSL_CTX_new");
-    SSL_CTX_set_verify(client, SSL_VERIFY_NONE, nullptr);
+    client = NewClientContext(TLS1_3_VERSION);
+    client12 = NewClientContext(TLS1_2_VERSION);
+  }
+
+  // A client context that offers at most `max_version` and hands every
+  // session it receives to StoreSession.
+  static SSL_CTX* NewClientContext(uint16_t max_version) {
+    SSL_CTX* ctx = SSL_CTX_new(TLS_method());
+    TAO_FUZZ_CHECK(ctx != nullptr, "SSL_CTX_new");
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+    TAO_FUZZ_CHECK(SSL_CTX_set_max_proto_version(ctx, max_version) == 1,
+                   "SSL_CTX_set_max_proto_version");
+    SSL_CTX_set_session_cache_mode(
+        ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL);
+    SSL_CTX_sess_set_new_cb(ctx, &StoreSession);
+    return ctx;
+  }
+
+  static int StoreSession(SSL* ssl, SSL_SESSION* session) {
+    Fixture& fixture = GetFixture();
+    SSL_SESSION*& slot = SSL_get_SSL_CTX(ssl) == fixture.client12
+                             ? fixture.session12
+                             : fixture.session13;
+    if (slot != nullptr) return 0;  // keep the first; the caller frees this
+    slot = session;
+    return 1;  // the slot owns the reference now
   }
 
   std::shared_ptr<TlsContext> server;
-  SSL_CTX* client;  // never freed
+  SSL_CTX* client;    // TLS 1.3; never freed
+  SSL_CTX* client12;  // at most TLS 1.2; never freed
+  // Sessions to resume, from one full handshake each (GetSessions).
+  SSL_SESSION* session13 = nullptr;
+  SSL_SESSION* session12 = nullptr;
 };
 
 Fixture& GetFixture() {
@@ -153,14 +184,57 @@ void Handshake(Pair& pair, SSL* ssl) {
   TAO_FUZZ_CHECK(server_done && client_done, "the handshake did not finish");
 }
 
-void AfterHandshake(absl::string_view script) {
+enum class Start { kFull, kResumed13, kResumed12 };
+
+// A client on `pair` that has completed a handshake of kind `start`.
+SSL* Connect(Pair& pair, Start start) {
   Fixture& fixture = GetFixture();
-  Pair pair = MakePair();
-  SSL* ssl = SSL_new(fixture.client);
+  SSL* ssl =
+      SSL_new(start == Start::kResumed12 ? fixture.client12 : fixture.client);
   TAO_FUZZ_CHECK(ssl != nullptr, "SSL_new");
   SSL_set_fd(ssl, pair.client.fd());
   SSL_set_connect_state(ssl);
+  SSL_SESSION* session = start == Start::kResumed13   ? fixture.session13
+                         : start == Start::kResumed12 ? fixture.session12
+                                                      : nullptr;
+  if (session != nullptr) SSL_set_session(ssl, session);
   Handshake(pair, ssl);
+  TAO_FUZZ_CHECK(SSL_session_reused(ssl) == (start != Start::kFull),
+                 "the handshake did not resume as intended");
+  return ssl;
+}
+
+// One full handshake per protocol version, kept until the client received
+// its session ticket (TLS 1.3 sends it after the handshake).
+void GetSessions() {
+  Fixture& fixture = GetFixture();
+  for (SSL_CTX* ctx : {fixture.client, fixture.client12}) {
+    Pair pair = MakePair();
+    SSL* ssl = SSL_new(ctx);
+    TAO_FUZZ_CHECK(ssl != nullptr, "SSL_new");
+    SSL_set_fd(ssl, pair.client.fd());
+    SSL_set_connect_state(ssl);
+    Handshake(pair, ssl);
+    SSL_SESSION* const& slot =
+        ctx == fixture.client12 ? fixture.session12 : fixture.session13;
+    // BoringSSL sends TLS 1.3 tickets with the server's first write.
+    char byte = 'x';
+    struct iovec one = {&byte, 1};
+    absl::StatusOr<size_t> written = pair.server->Write({&one, 1});
+    TAO_FUZZ_CHECK(written.ok() && *written == 1, "server Write");
+    for (int i = 0; i < 8 && slot == nullptr; ++i) {
+      (void)SSL_read(ssl, &byte, 1);  // processes the ticket
+    }
+    TAO_FUZZ_CHECK(slot != nullptr, "no session ticket to resume");
+    pair.server->Close();
+    SSL_free(ssl);
+  }
+  ERR_clear_error();
+}
+
+void AfterHandshake(Start start, absl::string_view script) {
+  Pair pair = MakePair();
+  SSL* ssl = Connect(pair, start);
 
   std::string sent;        // plaintext the client wrote
   bool tampered = false;   // raw bytes were injected: anything may happen
@@ -245,7 +319,7 @@ void AfterHandshake(absl::string_view script) {
 
 extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
   ::signal(SIGPIPE, SIG_IGN);
-  (void)tao::GetFixture();
+  tao::GetSessions();
   return 0;
 }
 
@@ -255,8 +329,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                size - 1);
   if (data[0] % 2 == 0) {
     tao::FirstFlight(rest);
+  } else if (data[0] == 1) {
+    tao::AfterHandshake(tao::Start::kFull, rest);
+  } else if (data[0] % 4 == 3) {
+    tao::AfterHandshake(tao::Start::kResumed13, rest);
   } else {
-    tao::AfterHandshake(rest);
+    tao::AfterHandshake(tao::Start::kResumed12, rest);
   }
   return 0;
 }
