@@ -69,6 +69,7 @@ DispatchStats Dispatcher::stats() const {
   stats.peak_queued_bytes = peak_queued_bytes_.load(kRelaxed);
   stats.queue_full_pauses = queue_full_pauses_.load(kRelaxed);
   stats.frame_timeouts = frame_timeouts_.load(kRelaxed);
+  stats.truncated_frames = truncated_frames_.load(kRelaxed);
   return stats;
 }
 
@@ -104,6 +105,18 @@ void Dispatcher::OnData(Connection& connection, Buffer& input,
     decoded = true;
   }
   input.RetrieveAll();  // closed by a handler: nothing more to deliver
+}
+
+absl::Status Dispatcher::OnPeerEof(Connection& connection,
+                                   const Buffer& unconsumed,
+                                   ConnectionState& state) {
+  state.partial_since_ns = 0;  // no deadline for a frame that cannot end
+  if (unconsumed.readable_bytes() == 0) return absl::OkStatus();
+  truncated_frames_.fetch_add(1, kRelaxed);
+  return absl::DataLossError(absl::StrCat(
+      connection.peer_address().ToString(), " closed its side in the middle ",
+      "of a ", codec_->name(), " frame (", unconsumed.readable_bytes(),
+      " bytes of it received)"));
 }
 
 void Dispatcher::TrackPartialFrame(Connection& connection,

@@ -69,6 +69,9 @@ struct DispatchStats {
   // Connections closed because a frame stayed incomplete for
   // MessageOptions::frame_timeout.
   uint64_t frame_timeouts = 0;
+  // Connections whose peer closed its side in the middle of a frame
+  // (closed with DATA_LOSS once the replies to its whole frames went out).
+  uint64_t truncated_frames = 0;
 };
 
 // `codec`, or the process-wide TLV codec (Go tao's framing) when null.
@@ -109,6 +112,9 @@ class Dispatcher {
 
   // A connection's input.
   void OnData(Connection& connection, Buffer& input, ConnectionState& state);
+  // The peer's EOF: DATA_LOSS when `unconsumed` holds part of a frame.
+  absl::Status OnPeerEof(Connection& connection, const Buffer& unconsumed,
+                         ConnectionState& state);
   // Runs `work` where the connection's handlers run: on its strand with a
   // pool (after the handlers queued before it), else at once.
   void Execute(Connection& connection, ConnectionState& state,
@@ -170,6 +176,7 @@ class Dispatcher {
   std::atomic<uint64_t> handled_after_close_{0};
   std::atomic<uint64_t> queue_full_pauses_{0};
   std::atomic<uint64_t> frame_timeouts_{0};
+  std::atomic<uint64_t> truncated_frames_{0};
 
   // The endpoint's backlog (payload bytes posted to strands, not yet run).
   std::atomic<size_t> total_queued_bytes_{0};

@@ -20,6 +20,11 @@ void MessageHandler::OnData(Connection& connection, Buffer& input) {
   core_.dispatcher().OnData(connection, input, dispatch_);
 }
 
+absl::Status MessageHandler::OnPeerEof(Connection& connection,
+                                       const Buffer& unconsumed) {
+  return core_.dispatcher().OnPeerEof(connection, unconsumed, dispatch_);
+}
+
 void MessageHandler::OnHighWater(Connection& connection, size_t queued) {
   const MessageCallbacks& callbacks = core_.callbacks();
   if (callbacks.on_high_water_mark) {

@@ -30,6 +30,8 @@ class MessageHandler final : public ConnectionHandler {
 
   bool OnConnected(Connection& connection) override;
   void OnData(Connection& connection, Buffer& input) override;
+  absl::Status OnPeerEof(Connection& connection,
+                         const Buffer& unconsumed) override;
   void OnHighWater(Connection& connection, size_t queued) override;
   void OnLowWater(Connection& connection, size_t queued) override;
   void OnError(Connection& connection, const absl::Status& error) override;

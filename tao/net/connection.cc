@@ -525,6 +525,8 @@ void Connection::HandlePeerEof() {
   // (DeliverHeldInput), then the EOF.
   if (paused_by_user_ && input_.readable_bytes() > 0) return;
   peer_eof_handled_ = true;
+  eof_reason_ = handler_->OnPeerEof(*this, input_);
+  if (state() == State::kClosed) return;
   // The peer may only have half-closed and still be waiting for replies:
   // close once the handler answered what it was given and that went out.
   StartLingerTimer();
@@ -535,7 +537,7 @@ void Connection::FinishPeerEof() {
   DrainPending();
   if (state() == State::kClosed) return;
   if (output_.empty()) {
-    CloseInLoop(absl::OkStatus(), /*report_error=*/false);
+    CloseAfterPeerEof();
     return;
   }
   if (state() == State::kConnected) SetState(State::kDisconnecting);
@@ -652,9 +654,14 @@ void Connection::FinishShutdownRequest() {
   if (output_.empty()) FinishShutdown();
 }
 
+void Connection::CloseAfterPeerEof() {
+  const bool truncated = !eof_reason_.ok();
+  CloseInLoop(std::move(eof_reason_), /*report_error=*/truncated);
+}
+
 void Connection::FinishShutdown() {
   if (peer_eof_) {
-    CloseInLoop(absl::OkStatus(), /*report_error=*/false);
+    CloseAfterPeerEof();
     return;
   }
   if (write_shut_down_) return;

@@ -230,6 +230,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void DeliverHeldInput();
   void HandlePeerEof();
   void FinishPeerEof();
+  // Closes with eof_reason_ (reported when it is an error).
+  void CloseAfterPeerEof();
 
   void ScheduleFlush();
   void DrainPending();
@@ -274,6 +276,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool flush_queued_ = false;
   bool peer_eof_ = false;
   bool peer_eof_handled_ = false;  // HandlePeerEof passed the input on
+  // What ConnectionHandler::OnPeerEof said: the reason of the close that
+  // the EOF leads to.
+  absl::Status eof_reason_;
   bool shutdown_requested_ = false;
   bool write_shut_down_ = false;
   bool above_high_water_ = false;

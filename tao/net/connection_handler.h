@@ -15,7 +15,8 @@
 // Events, in order, on the connection's loop thread:
 //   OnConnected (after the transport's handshake) -- returning false refuses
 //   the connection; then any number of OnData / OnWriteDrained /
-//   OnHighWater / OnLowWater; OnError when an error closes the connection;
+//   OnHighWater / OnLowWater; OnPeerEof once when the peer closes its side;
+//   OnError when an error closes the connection;
 //   OnClosed exactly once, for every connection whose OnConnected ran.
 // A connection that fails before OnConnected (a refused TLS handshake) gets
 // OnError only.
@@ -54,6 +55,13 @@ class ConnectionHandler {
   // per crossing), and fell back to the low water mark afterwards.
   virtual void OnHighWater(Connection& /*connection*/, size_t /*queued*/) {}
   virtual void OnLowWater(Connection& /*connection*/, size_t /*queued*/) {}
+  // The peer closed its side (EOF) after every byte before it reached
+  // OnData; `unconsumed` is what OnData left in the input (a partial
+  // message). A non-OK status becomes the close reason (OnError runs) once
+  // the replies already queued went out; OK closes in order. The default
+  // calls any unconsumed input a truncation (DATA_LOSS).
+  virtual absl::Status OnPeerEof(Connection& connection,
+                                 const Buffer& unconsumed);
   // An error (I/O, output cap, bad input reported by the handler itself
   // through CloseWithError, a failed handshake) is closing the connection.
   virtual void OnError(Connection& /*connection*/,

@@ -928,6 +928,65 @@ TEST_F(ConnectionTest, PeerHalfCloseGetsEveryByteEchoedThenEof) {
   EXPECT_EQ(tracker().errors(), 0u);
 }
 
+// A line echo: answers each complete line, leaves a partial one.
+void EchoLines(Connection& c, Buffer& in) {
+  const size_t end = in.view().rfind('\n');
+  if (end == absl::string_view::npos) return;
+  (void)c.Send(in.view().substr(0, end + 1));
+  in.Retrieve(end + 1);
+}
+
+TEST_F(ConnectionTest, EofWithUnconsumedInputAnswersThenClosesWithDataLoss) {
+  ASSERT_TRUE(StartServer({.on_data = EchoLines}).ok());
+  TestPeer peer;
+  ConnectionPtr conn = ConnectPeer(&peer);
+  ASSERT_NE(conn, nullptr);
+  ASSERT_TRUE(peer.WriteAll("one\ntwo\nthr").ok());
+  ASSERT_TRUE(peer.ShutdownWrite().ok());
+  absl::StatusOr<std::string> got = peer.ReadUntilEof();
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, "one\ntwo\n");
+  ASSERT_TRUE(tracker().WaitForSettled(1));
+  const ConnectionTracker::Record record = tracker().Get(conn->id());
+  EXPECT_EQ(record.close_reason,
+            absl::DataLossError("the peer closed its side with 3 bytes of "
+                                "input unconsumed"));
+  ASSERT_EQ(record.errors.size(), 1u);
+  EXPECT_EQ(record.errors[0], record.close_reason);
+}
+
+// A protocol that takes EOF as the end of its last message.
+class EofEndsTheMessage : public ConnectionHandler {
+ public:
+  void OnData(Connection& /*c*/, Buffer& /*in*/) override {}
+  absl::Status OnPeerEof(Connection& c, const Buffer& unconsumed) override {
+    (void)c.Send(absl::StrCat(unconsumed.readable_bytes()));
+    return absl::OkStatus();
+  }
+  void OnError(Connection& /*c*/, const absl::Status& error) override {
+    ADD_FAILURE() << error;
+  }
+};
+
+TEST(ConnectionHandlerTest, OnPeerEofThatAcceptsTheRestClosesInOrder) {
+  TcpServer server(TcpServerOptions{},
+                   [] { return std::make_unique<EofEndsTheMessage>(); });
+  ASSERT_TRUE(server.Listen("127.0.0.1:0").ok());
+  ASSERT_TRUE(server.Start().ok());
+  absl::Cleanup stop = [&server] {
+    server.Stop(absl::ZeroDuration());
+    server.Join();
+  };
+  absl::StatusOr<TestPeer> peer = TestPeer::Connect(server.listen_address());
+  ASSERT_TRUE(peer.ok()) << peer.status();
+  ASSERT_TRUE(peer->WriteAll("12345").ok());
+  ASSERT_TRUE(peer->ShutdownWrite().ok());
+  absl::StatusOr<std::string> got = peer->ReadUntilEof();
+  ASSERT_TRUE(got.ok()) << got.status() << " (a reset instead of FIN?)";
+  EXPECT_EQ(*got, "5");
+  EXPECT_EQ(server.stats().closed_with_error, 0u);
+}
+
 TEST_F(ConnectionTest, ShutdownInOnConnectDeliversEverythingThenFin) {
   const std::string payload = RandomBytes(2 << 20, 5);
   ASSERT_TRUE(StartServer({.on_connect = [&payload](Connection& c) {
