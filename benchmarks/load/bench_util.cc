@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -11,8 +10,10 @@
 #include <cstdio>
 #include <cstring>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "tao/base/open_file_limit.h"
 
 namespace tao::bench {
 namespace {
@@ -94,14 +95,8 @@ absl::Status WritePortFile(const std::string& path, int port) {
 }
 
 uint64_t RaiseFdLimit() {
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
-  if (limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &limit);
-    ::getrlimit(RLIMIT_NOFILE, &limit);
-  }
-  return limit.rlim_cur;
+  absl::StatusOr<OpenFileLimit> limit = RaiseOpenFileLimit();
+  return limit.ok() ? limit->soft : 0;
 }
 
 ShutdownSignal::ShutdownSignal() {

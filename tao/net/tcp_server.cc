@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "tao/base/logging.h"
+#include "tao/base/open_file_limit.h"
 #include "tao/base/status_macros.h"
 #include "tao/base/thread_count.h"
 #include "tao/net/acceptor.h"
@@ -56,6 +57,22 @@ absl::Status TcpServer::Listen(absl::string_view address) {
   return absl::OkStatus();
 }
 
+void TcpServer::RaiseOpenFileLimitForConnections() {
+  const absl::StatusOr<OpenFileLimit> before = GetOpenFileLimit();
+  const absl::StatusOr<OpenFileLimit> after = RaiseOpenFileLimit();
+  if (!before.ok() || !after.ok()) {
+    TAO_LOG(WARNING) << "cannot raise the open-file limit: "
+                     << (before.ok() ? after.status() : before.status());
+    return;
+  }
+  // Each connection is a file: the soft limit caps them per process.
+  if (after->soft != before->soft) {
+    TAO_LOG(INFO) << "raised the open-file limit (RLIMIT_NOFILE) from "
+                  << before->soft << " to " << after->soft
+                  << ", the hard limit: at most that many connections";
+  }
+}
+
 absl::Status TcpServer::Start() {
   if (started_) return absl::FailedPreconditionError("server already started");
   if (listeners_.empty()) {
@@ -90,6 +107,7 @@ absl::Status TcpServer::Start() {
   }
   TAO_LOG(INFO) << "listening on " << listen_address_.ToString() << " with "
                 << loops_->size() << " I/O loop(s)";
+  RaiseOpenFileLimitForConnections();
   return absl::OkStatus();
 }
 

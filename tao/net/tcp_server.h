@@ -100,7 +100,9 @@ class TcpServer final : private ConnectionOwner {
   const InetAddress& listen_address() const { return listen_address_; }
 
   // Starts the I/O loops and accepting; returns at once. INVALID_ARGUMENT
-  // for a bad io_threads.
+  // for a bad io_threads. Raises the process's soft open-file limit to its
+  // hard limit (as Go's runtime does), logging the change, so the server
+  // can hold as many connections as the process may open.
   absl::Status Start();
   // Start(), then block until Stop() has finished (Join()).
   absl::Status Run();
@@ -137,6 +139,7 @@ class TcpServer final : private ConnectionOwner {
   const TcpServerOptions& options() const { return options_; }
 
  private:
+  static void RaiseOpenFileLimitForConnections();
   void HandleNewConnection(EventLoop* accept_loop, Socket socket,
                            const InetAddress& peer);
   // ConnectionOwner

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,6 +14,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "tao/base/open_file_limit.h"
 #include "tao/net/buffer.h"
 #include "tao/net/event_loop.h"
 
@@ -63,22 +63,7 @@ std::string Pattern(uint64_t offset, size_t n) {
   return out;
 }
 
-absl::Status EnsureFdLimit(size_t n) {
-  struct rlimit limit;
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
-    return ErrnoStatus(errno, "getrlimit");
-  }
-  if (limit.rlim_cur >= n) return absl::OkStatus();
-  if (limit.rlim_max < n) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("RLIMIT_NOFILE hard limit ", limit.rlim_max, " < ", n));
-  }
-  limit.rlim_cur = n;
-  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
-    return ErrnoStatus(errno, "setrlimit");
-  }
-  return absl::OkStatus();
-}
+absl::Status EnsureFdLimit(size_t n) { return RaiseOpenFileLimit(n).status(); }
 
 DataCallback Echo() {
   return [](Connection& c, Buffer& in) {
