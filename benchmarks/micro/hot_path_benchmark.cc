@@ -1,5 +1,6 @@
-// The inline hot path end to end: read -> decode -> dispatch -> handler ->
-// encode -> write, for a TLV echo with handlers inline on the I/O loop. A
+// The hot path end to end: read -> decode -> dispatch -> handler -> encode
+// -> write, for a TLV echo with handlers inline on the I/O loop, and the
+// same through a worker pool. A
 // blocking client keeps `batch` 32-byte frames in flight on one loopback
 // connection. Besides msgs/s it counts heap allocations per message in the
 // whole process (operator new is replaced below), which DESIGN.md wants to
@@ -36,10 +37,11 @@ void operator delete(void* p, size_t) noexcept { std::free(p); }
 
 namespace {
 
-// Echo of `batch` frames per iteration; counters: allocations per message.
-void BM_InlineEcho_HotPath(benchmark::State& state) {
+// Echo of `batch` frames per iteration with handlers on `handler_threads`
+// workers (0: inline); counters: allocations per message.
+void EchoHotPath(benchmark::State& state, int handler_threads) {
   const int batch = static_cast<int>(state.range(0));
-  tao::bench::InlineEchoServer echo;
+  tao::bench::InlineEchoServer echo(handler_threads);
   if (!echo.Start().ok()) {
     state.SkipWithError("server did not start");
     return;
@@ -78,7 +80,18 @@ void BM_InlineEcho_HotPath(benchmark::State& state) {
   state.counters["allocs_per_msg"] = allocations / messages;
   ::close(fd);
 }
+
+void BM_InlineEcho_HotPath(benchmark::State& state) { EchoHotPath(state, 0); }
 BENCHMARK(BM_InlineEcho_HotPath)
+    ->ArgName("batch")
+    ->Arg(1)
+    ->Arg(16)
+    ->UseRealTime();
+
+// The same through a worker pool of one thread: per-connection order kept,
+// the handler on another thread than the loop.
+void BM_PoolEcho_HotPath(benchmark::State& state) { EchoHotPath(state, 1); }
+BENCHMARK(BM_PoolEcho_HotPath)
     ->ArgName("batch")
     ->Arg(1)
     ->Arg(16)

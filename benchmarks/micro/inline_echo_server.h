@@ -1,5 +1,6 @@
 // The message server the hot-path benchmarks measure: 127.0.0.1:0, one I/O
-// loop, handlers inline, type-1 frames echoed with ReplyRaw (Go tao's echo).
+// loop, type-1 frames echoed with ReplyRaw (Go tao's echo); handlers inline
+// unless `handler_threads` > 0 (then on a worker pool of that size).
 #ifndef BENCHMARKS_MICRO_INLINE_ECHO_SERVER_H_
 #define BENCHMARKS_MICRO_INLINE_ECHO_SERVER_H_
 
@@ -14,12 +15,12 @@ namespace tao::bench {
 
 class InlineEchoServer {
  public:
-  InlineEchoServer() {
+  explicit InlineEchoServer(int handler_threads = 0) {
     (void)registry_.RegisterRaw(
         1, [](Context& ctx, absl::string_view p) { (void)ctx.ReplyRaw(1, p); });
     ServerOptions options;
     options.io_threads = 1;
-    options.handler_threads = 0;
+    options.handler_threads = handler_threads;
     server_ = std::make_unique<Server>(options, &registry_);
   }
   ~InlineEchoServer() {

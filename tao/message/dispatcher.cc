@@ -4,6 +4,7 @@
 #include <exception>
 #include <string>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "codec/tlv_codec.h"
 #include "tao/base/logging.h"
@@ -75,6 +76,9 @@ DispatchStats Dispatcher::stats() const {
 
 void Dispatcher::OnData(Connection& connection, Buffer& input,
                         ConnectionState& state) {
+  // Every exit posts what was decoded: no batch stays open between calls,
+  // so nothing posted to the strand later (Execute) can overtake it.
+  absl::Cleanup post = [&] { PostBatch(connection, state); };
   bool decoded = false;
   while (connection.state() != Connection::State::kClosed) {
     if (pool_ != nullptr && input.readable_bytes() > 0 &&
@@ -168,7 +172,16 @@ void Dispatcher::HandleFrame(Connection& connection, const Frame& frame,
   if (dispatch == nullptr) {
     if (frame.type == kHeartbeatType) {
       // Go tao's heartbeat: receiving it is the point (it refreshed the
-      // connection's last-read time).
+      // connection's last-read time). Its payload is an int64; Go tao
+      // closes on anything else, and so does tao.
+      if (frame.payload.size() != sizeof(int64_t)) {
+        bad_payloads_.fetch_add(1, kRelaxed);
+        connection.CloseWithError(absl::InvalidArgumentError(absl::StrCat(
+            "heartbeat from ", connection.peer_address().ToString(), " has ",
+            frame.payload.size(),
+            " payload bytes, not 8 (an int64 timestamp)")));
+        return;
+      }
       heartbeats_.fetch_add(1, kRelaxed);
       return;
     }
@@ -199,9 +212,10 @@ void Dispatcher::RunHandler(Connection& connection,
   }
   Context context(connection, *endpoint_, type);
   bool threw = false;
-  absl::Status status =
-      Contain([&] { return dispatch(context, payload); },
-              absl::StrCat("the handler of message type ", type), &threw);
+  absl::Status status = Contain(
+      [&] { return dispatch(context, payload); },
+      [type] { return absl::StrCat("the handler of message type ", type); },
+      &threw);
   if (!status.ok()) {
     (threw ? handler_exceptions_ : bad_payloads_).fetch_add(1, kRelaxed);
     connection.CloseWithError(std::move(status));
@@ -209,17 +223,18 @@ void Dispatcher::RunHandler(Connection& connection,
 }
 
 absl::Status Dispatcher::Contain(absl::FunctionRef<absl::Status()> fn,
-                                 absl::string_view what, bool* threw) {
+                                 absl::FunctionRef<std::string()> what,
+                                 bool* threw) {
   *threw = true;
   try {
     absl::Status status = fn();
     *threw = false;
     return status;
   } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat(what, " threw: ", e.what()));
+    return absl::InternalError(absl::StrCat(what(), " threw: ", e.what()));
   } catch (...) {
     return absl::InternalError(
-        absl::StrCat(what, " threw a non-std::exception"));
+        absl::StrCat(what(), " threw a non-std::exception"));
   }
 }
 
@@ -239,14 +254,49 @@ void Dispatcher::Enqueue(Connection& connection, ConnectionState& state,
   while (total > peak &&
          !peak_queued_bytes_.compare_exchange_weak(peak, total, kRelaxed)) {
   }
-  // The handler keeps the connection (and so `state`, which lives in its
-  // ConnectionHandler) alive.
-  StrandOf(state).Post([this, keep_alive = connection.shared_from_this(),
-                        &state, &dispatch, type,
-                        payload = std::string(payload)] {
-    RunHandler(*keep_alive, dispatch, type, payload);
-    OnHandlerDone(*keep_alive, state, payload.size());
+  if (state.batch == nullptr) {
+    state.batch.reset(state.spare.exchange(nullptr));
+    if (state.batch == nullptr) state.batch = std::make_unique<Batch>();
+  }
+  Batch& batch = *state.batch;
+  batch.items.push_back({&dispatch, type, bytes});
+  batch.payloads.append(payload.data(), payload.size());
+  // Workers need not wait for the end of a large read.
+  if (batch.payloads.size() >= kPostBatchBytes) PostBatch(connection, state);
+}
+
+void Dispatcher::PostBatch(Connection& connection, ConnectionState& state) {
+  if (state.batch == nullptr) return;
+  state.batch->connection = connection.shared_from_this();
+  state.batch->state = &state;
+  // Two pointers: the task fits in AnyInvocable's inline storage.
+  StrandOf(state).Post([this, batch = std::move(state.batch)]() mutable {
+    RunBatch(std::move(batch));
   });
+}
+
+void Dispatcher::RunBatch(std::unique_ptr<Batch> batch) {
+  Connection& connection = *batch->connection;
+  ConnectionState& state = *batch->state;
+  const char* payload = batch->payloads.data();
+  for (const Batch::Item& item : batch->items) {
+    RunHandler(connection, *item.dispatch, item.type,
+               absl::string_view(payload, item.size));
+    payload += item.size;
+    OnHandlerDone(connection, state, item.size);
+  }
+  // `state` lives as long as the connection: release it last.
+  ConnectionPtr keep_alive = std::move(batch->connection);
+  batch->items.clear();
+  if (batch->payloads.capacity() > kPostBatchBytes) {
+    std::string().swap(batch->payloads);  // a burst's buffer goes back
+  } else {
+    batch->payloads.clear();
+  }
+  Batch* expected = nullptr;
+  if (state.spare.compare_exchange_strong(expected, batch.get())) {
+    (void)batch.release();  // owned by state.spare now
+  }
 }
 
 bool Dispatcher::OwnBacklogFull(const ConnectionState& state) const {
@@ -323,7 +373,7 @@ void Dispatcher::Execute(Connection& connection, ConnectionState& state,
           work();
           return absl::OkStatus();
         },
-        "a connection timer", &threw);
+        [] { return std::string("a connection timer"); }, &threw);
     if (threw) {
       handler_exceptions_.fetch_add(1, kRelaxed);
       self->CloseWithError(std::move(status));

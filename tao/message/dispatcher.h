@@ -26,6 +26,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -79,10 +80,39 @@ std::shared_ptr<const Codec> CodecOrDefault(std::shared_ptr<const Codec> codec);
 
 class Dispatcher {
  public:
+  struct ConnectionState;
+
+  // With a pool: the frames one OnData decoded, run on the connection's
+  // strand as one task (one post per read, and no allocation once a spent
+  // batch is reused).
+  struct Batch {
+    struct Item {
+      const Registry::DispatchFn* dispatch;
+      int32_t type;
+      size_t size;  // payload bytes, in `payloads` after the previous items'
+    };
+    // While queued: keeps the connection, and so `state` (which lives in
+    // its handler), alive.
+    ConnectionPtr connection;
+    ConnectionState* state = nullptr;
+    std::vector<Item> items;
+    std::string payloads;
+  };
+
   // One connection's dispatch state, kept in its MessageHandler. Loop
-  // thread only (the strand itself is thread-safe).
+  // thread only (the strand itself is thread-safe) unless noted.
   struct ConnectionState {
+    ConnectionState() = default;
+    ConnectionState(const ConnectionState&) = delete;
+    ConnectionState& operator=(const ConnectionState&) = delete;
+    ~ConnectionState() { delete spare.load(); }
+
     std::shared_ptr<WorkerPool::Strand> strand;  // made on first use
+    // The batch OnData is filling; always null outside OnData.
+    std::unique_ptr<Batch> batch;
+    // A batch a worker ran and emptied, for the next OnData to reuse (any
+    // thread; whoever exchanges it out owns it).
+    std::atomic<Batch*> spare{nullptr};
     // Posted to the strand and not yet run (decremented by the workers).
     std::atomic<size_t> queued_messages{0};
     std::atomic<size_t> queued_bytes{0};
@@ -129,9 +159,15 @@ class Dispatcher {
                    ConnectionState& state);
   void RunHandler(Connection& connection, const Registry::DispatchFn& dispatch,
                   int32_t type, absl::string_view payload);
+  // Adds the frame to state.batch (counted as queued at once).
   void Enqueue(Connection& connection, ConnectionState& state,
                const Registry::DispatchFn& dispatch, int32_t type,
                absl::string_view payload);
+  // Posts state.batch, if any, to the connection's strand.
+  void PostBatch(Connection& connection, ConnectionState& state);
+  // On the strand: runs the batch's handlers in order, then offers the
+  // emptied batch back as its connection's spare.
+  void RunBatch(std::unique_ptr<Batch> batch);
   WorkerPool::Strand& StrandOf(ConnectionState& state);
   // Before each frame: true when this connection's or the endpoint's
   // backlog is full, after pausing reading and arranging its resumption.
@@ -148,10 +184,16 @@ class Dispatcher {
                          const Buffer& input, bool decoded);
   void ArmFrameDeadline(Connection& connection, ConnectionState& state,
                         absl::Duration delay);
-  // fn(), or INTERNAL naming `what` and the exception when it throws
-  // (*threw says which).
+  // fn(), or INTERNAL naming what() and the exception when it throws
+  // (*threw says which). what() runs only then: nothing is formatted per
+  // message.
   static absl::Status Contain(absl::FunctionRef<absl::Status()> fn,
-                              absl::string_view what, bool* threw);
+                              absl::FunctionRef<std::string()> what,
+                              bool* threw);
+
+  // A batch is posted once its payloads reach this (and its buffer is not
+  // kept for reuse beyond it).
+  static constexpr size_t kPostBatchBytes = 64 << 10;
 
   const Registry* const registry_;  // may be null
   const Codec* const codec_;

@@ -26,6 +26,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -936,6 +937,35 @@ TEST_P(CatchAllTest, ClosePolicyDoesNotApplyToCaughtTypes) {
   EXPECT_EQ(stats.messages, 2u);
   EXPECT_EQ(stats.closed_with_error, 0u);
   EXPECT_EQ(server.tracker().errors(), 0u);
+}
+
+// A type-0 frame whose payload is not an int64 is a bad payload (Go tao
+// closes on it too), not a heartbeat.
+TEST_P(CatchAllTest, MalformedHeartbeatIsABadPayloadAndCloses) {
+  ServerOptions options;
+  options.io_threads = 1;
+  options.handler_threads = GetParam();
+  MessageServer server(options);
+  ASSERT_NO_FATAL_FAILURE(RegisterEchoes(server));
+  ASSERT_TRUE(server.Start().ok());
+  absl::StatusOr<TestPeer> peer = server.Connect();
+  ASSERT_TRUE(peer.ok()) << peer.status();
+  ConnectionPtr connection =
+      server.tracker().WaitForPeer(peer->local_address());
+  ASSERT_NE(connection, nullptr);
+  ASSERT_TRUE(peer->WriteAll(TlvFrame(kHeartbeatType, "abc")).ok());
+  (void)peer->ReadUntilEof();  // FIN or a reset: closed either way
+  ASSERT_TRUE(server.tracker().WaitForSettled(1));
+  const testing::ConnectionTracker::Record record =
+      server.tracker().Get(connection->id());
+  EXPECT_EQ(record.close_reason.code(), absl::StatusCode::kInvalidArgument)
+      << record.close_reason;
+  EXPECT_TRUE(absl::StrContains(record.close_reason.message(),
+                                "has 3 payload bytes, not 8"))
+      << record.close_reason;
+  const ServerStats stats = server.server().stats();
+  EXPECT_EQ(stats.heartbeats, 0u);
+  EXPECT_EQ(stats.bad_payloads, 1u);
 }
 
 INSTANTIATE_TEST_SUITE_P(InlineAndPool, CatchAllTest, ::testing::Values(0, 2),

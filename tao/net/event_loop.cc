@@ -132,15 +132,21 @@ void EventLoop::HandleWakeup() {
 }
 
 void EventLoop::RunPendingFunctors() {
-  std::vector<Functor> functors;
   {
     absl::MutexLock lock(&mu_);
-    functors.swap(pending_);
+    running_.swap(pending_);  // pending_ gets running_'s empty capacity
     wakeup_pending_ = false;
   }
   running_functors_ = true;
-  for (Functor& fn : functors) fn();
+  for (Functor& fn : running_) fn();
   running_functors_ = false;
+  // Keep the capacity (no allocation per turn in steady state), unless a
+  // burst made it large.
+  if (running_.capacity() > kMaxRetainedFunctors) {
+    std::vector<Functor>().swap(running_);
+  } else {
+    running_.clear();
+  }
 }
 
 void EventLoop::UpdateChannel(Channel* channel) {

@@ -115,6 +115,10 @@ class EventLoop {
   // True from the moment a wake-up is owed until the loop drains pending_.
   bool wakeup_pending_ ABSL_GUARDED_BY(mu_) = false;
   bool running_functors_ = false;  // loop thread only
+  // The functors being run (loop thread only); swapped with pending_ so
+  // both keep their capacity.
+  static constexpr size_t kMaxRetainedFunctors = 1024;
+  std::vector<Functor> running_;
 };
 
 }  // namespace tao
