@@ -122,7 +122,7 @@ def run(args, root, tmp):
         server, port = runner.start_server(
             "tao_inline", ["--io_threads=%d" % args.io_threads,
                            "--handler_threads=%d" % args.handler_threads,
-                           "--stats_interval=%g" % args.sample],
+                           "--stats_interval=%g" % args.stats_interval],
             stdout=sout, stderr=serr)
     server_t0 = time.monotonic()  # its stats lines count from about here
     address = "--address=127.0.0.1:%d" % port
@@ -266,6 +266,38 @@ def stats_at(data, t):
     return min(stats, key=lambda s: abs(s["t"] - t))
 
 
+STALL_COUNTERS = ("accepted", "closed_with_error", "frame_timeouts",
+                  "bad_frames", "closed_over_budget", "handled_after_close")
+
+
+def stall_lines(data):
+    """Report lines on the seconds in which the good clients' throughput fell
+    below 10% of the run's median, with what the server's counters did
+    around each (from 2 s before to 1 s after)."""
+    rates = sorted(r for _, r in data["throughput"])
+    if not rates:
+        return []
+    median = rates[len(rates) // 2]
+    stalls = [(t, r) for t, r in data["throughput"] if r < 0.1 * median]
+    lines = ["## Stalls (seconds below 10%% of the median %s msgs/s)" %
+             compare.fmt_rate(median), ""]
+    if not stalls:
+        return lines + ["None.", ""]
+    lines.append("| t (loadgen) | msgs/s | server counters from t-2 s to "
+                 "t+1 s | queued output | connections |")
+    lines.append("|--:|--:|---|--:|--:|")
+    for t, r in stalls:
+        before, after = stats_at(data, t - 2), stats_at(data, t + 1)
+        moved = ", ".join("%s +%d" % (k, after[k] - before[k])
+                          for k in STALL_COUNTERS
+                          if before and after and after[k] != before[k])
+        lines.append("| %.0f s | %s | %s | %s | %s |" % (
+            t, compare.fmt_rate(r), moved or "–",
+            "%.1f MiB" % (after["queued_output_bytes"] / 2**20)
+            if after else "–", after["connections"] if after else "–"))
+    return lines + [""]
+
+
 def build_report(data):
     """The Markdown report of one soak (the dict saved as JSON)."""
     info, cfg = data["machine"], data["config"]
@@ -389,7 +421,8 @@ def build_report(data):
                  "output | accepted | closed with error |")
     lines.append("|--:|--:|--:|--:|--:|--:|--:|--:|")
     for s in data["samples"]:
-        st = stats_at(data, s["t"])
+        st = (data.get("server_final") if s.get("after_clients") else
+              stats_at(data, s["t"]))
         note = (" (before clients)" if s.get("before_clients") else
                 " (after clients)" if s.get("after_clients") else "")
         lines.append("| %.0f s%s | %s MiB | %s | %s | %s | %s | %s | %s |" % (
@@ -412,6 +445,7 @@ def build_report(data):
                          mib(max(rss[half:]))))
         lines.append("")
 
+    lines.extend(stall_lines(data))
     lines.append("## Hostile clients and the server's reactions")
     lines.append("")
     if hostile:
@@ -422,6 +456,10 @@ def build_report(data):
                      "after the odd frame was answered; `*_ms_*` are "
                      "milliseconds, `*_mib_*` MiB sent before the close." % (
                          hostile["peak_sockets"], hostile["max_sockets"]))
+        lines.append("")
+        lines.append("Connections opened per second: " + ", ".join(
+            "%s %.1f" % (kind, counts.get("opened", 0) / hostile["seconds"])
+            for kind, counts in hostile["kinds"].items()) + ".")
         lines.append("")
         lines.append("| kind | counter | value |")
         lines.append("|---|---|--:|")
@@ -463,6 +501,8 @@ def main():
                              "1/10 of a shorter run)")
     parser.add_argument("--sample", type=float, default=None,
                         help="seconds between RSS samples (default 10)")
+    parser.add_argument("--stats_interval", type=float, default=1,
+                        help="seconds between the server's stats lines")
     parser.add_argument("--hostile_flag", action="append", default=[],
                         dest="hostile_flags",
                         help="a flag for hostile (repeatable), e.g. "
@@ -508,7 +548,7 @@ def main():
         config={k: getattr(args, k) for k in (
             "minutes", "handler_threads", "io_threads", "connections",
             "depth", "payload", "drain", "control_interval_ms", "window",
-            "sample", "hostile_flags")})
+            "sample", "stats_interval", "hostile_flags")})
     data["verdict"] = verdict(data)
     stem = "%s-soak-%s" % (data["started"][:10], mode)
     report = build_report(data)

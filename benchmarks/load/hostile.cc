@@ -24,7 +24,7 @@
 //                then a half-close; requests then a half-close (every one
 //                must be answered); requests then RST.
 //   churn        --churn_rate connections/s opened and closed at once (FIN,
-//                RST, or after one echo).
+//                RST, or after one echo), over --churn_threads threads.
 //   idle         --idle connections opened and held, never sending.
 // Each probe waits at most --reaction_timeout seconds for the server.
 //
@@ -57,6 +57,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "benchmarks/load/bench_util.h"
@@ -77,6 +78,9 @@ ABSL_FLAG(double, garbage_rate, 10,
           "garbage, oversized-length and odd-type probes per second");
 ABSL_FLAG(double, truncate_rate, 10, "truncated-frame probes per second");
 ABSL_FLAG(double, churn_rate, 200, "connections opened and closed per second");
+ABSL_FLAG(int, churn_threads, 4,
+          "threads sharing --churn_rate (an echo round trip through a busy "
+          "server must not hold the rate down)");
 ABSL_FLAG(int, idle, 300, "idle connections held open");
 ABSL_FLAG(double, reaction_timeout, 2,
           "seconds a probe waits for the server's reaction");
@@ -103,6 +107,21 @@ class Tally {
   }
   void NoteError(std::string what) {
     if (first_error_.empty()) first_error_ = std::move(what);
+  }
+  // Adds `other`'s counters in (keeping the extremes of *_min, *_max).
+  void Merge(const Tally& other) {
+    for (const auto& [name, v] : other.counts_) {
+      auto [it, fresh] = counts_.try_emplace(name, v);
+      if (fresh) continue;
+      if (absl::EndsWith(name, "_min")) {
+        it->second = std::min(it->second, v);
+      } else if (absl::EndsWith(name, "_max")) {
+        it->second = std::max(it->second, v);
+      } else {
+        it->second += v;
+      }
+    }
+    if (first_error_.empty()) first_error_ = other.first_error_;
   }
   const std::map<std::string, uint64_t>& counts() const { return counts_; }
   const std::string& first_error() const { return first_error_; }
@@ -619,10 +638,14 @@ int Main(int argc, char** argv) {
   const int slow = absl::GetFlag(FLAGS_slow_non_readers);
   const int idle = absl::GetFlag(FLAGS_idle);
   const int max_sockets = absl::GetFlag(FLAGS_max_sockets);
-  // Three sequential kinds hold one socket each.
-  const int most = slowloris + fast + slow + idle + 3;
-  if (!(seconds > 0) || slowloris < 0 || fast < 0 || slow < 0 || idle < 0) {
-    std::fprintf(stderr, "hostile: --seconds must be > 0, counts >= 0\n");
+  const int churn_threads = absl::GetFlag(FLAGS_churn_threads);
+  // The sequential kinds hold one socket per thread.
+  const int most = slowloris + fast + slow + idle + 2 + churn_threads;
+  if (!(seconds > 0) || slowloris < 0 || fast < 0 || slow < 0 || idle < 0 ||
+      churn_threads < 1) {
+    std::fprintf(stderr,
+                 "hostile: --seconds must be > 0, counts >= 0, "
+                 "--churn_threads >= 1\n");
     return 2;
   }
   if (most > max_sockets) {
@@ -638,12 +661,14 @@ int Main(int argc, char** argv) {
   }
 
   Env env(*address, max_sockets, absl::GetFlag(FLAGS_reaction_timeout));
+  // A kind runs on `tallies.size()` threads, each counting into its own.
   struct Kind {
-    Kind(const char* n, std::function<void(Tally*)> r)
-        : name(n), run(std::move(r)) {}
+    Kind(const char* n, std::function<void(Tally*)> r, int threads = 1)
+        : name(n), run(std::move(r)), tallies(static_cast<size_t>(threads)) {}
     const char* name;
     std::function<void(Tally*)> run;
-    Tally tally;
+    std::vector<Tally> tallies;
+    Tally tally;  // all of them, after the join
   };
   std::vector<Kind> kinds;
   if (slowloris > 0) {
@@ -665,11 +690,13 @@ int Main(int argc, char** argv) {
       };
   for (const auto& [name, spec] : sequential) {
     if (spec.first <= 0) continue;
-    const double rate = spec.first;
+    const int threads = std::string(name) == "churn" ? churn_threads : 1;
+    const double rate = spec.first / threads;
     const std::vector<Probe>* probes = &spec.second;
-    kinds.emplace_back(name, [&env, rate, probes](Tally* t) {
-      RunProbes(env, *probes, rate, t);
-    });
+    kinds.emplace_back(
+        name,
+        [&env, rate, probes](Tally* t) { RunProbes(env, *probes, rate, t); },
+        threads);
   }
   if (idle > 0) {
     kinds.emplace_back("idle", [&](Tally* t) { RunIdle(env, idle, t); });
@@ -677,11 +704,18 @@ int Main(int argc, char** argv) {
 
   const int64_t start = NowNs();
   std::vector<std::thread> threads;
-  for (Kind& k : kinds) threads.emplace_back([&k] { k.run(&k.tally); });
+  for (Kind& k : kinds) {
+    for (Tally& t : k.tallies) {
+      threads.emplace_back([&k, &t] { k.run(&t); });
+    }
+  }
   const bool interrupted =
       SleepUntil(signals, start + static_cast<int64_t>(seconds * 1e9));
   env.Stop();
   for (std::thread& t : threads) t.join();
+  for (Kind& k : kinds) {
+    for (const Tally& t : k.tallies) k.tally.Merge(t);
+  }
   const double elapsed = (NowNs() - start) / 1e9;
 
   std::printf("hostile: %s  %.1f s%s  peak sockets %d (cap %d)\n",

@@ -45,7 +45,8 @@ std::string StatsJson(const tao::ServerStats& s, double t) {
       "\"closed_with_error\": %u, \"closed_over_budget\": %u, "
       "\"evicted_idle\": %u, \"closed_over_input_bound\": %u, "
       "\"queued_output_bytes\": %u, \"held_input_bytes\": %u, "
-      "\"messages\": %u, \"unknown_types\": %u, \"bad_frames\": %u, "
+      "\"messages\": %u, \"heartbeats\": %u, \"unknown_types\": %u, "
+      "\"bad_frames\": %u, "
       "\"bad_payloads\": %u, \"handler_exceptions\": %u, "
       "\"handled_after_close\": %u, \"queued_bytes\": %u, "
       "\"peak_queued_bytes\": %u, \"queue_full_pauses\": %u, "
@@ -53,10 +54,10 @@ std::string StatsJson(const tao::ServerStats& s, double t) {
       t, s.accepted, s.connections, s.refused_max_connections, s.refused_per_ip,
       s.dropped_fd_limit, s.accept_errors, s.closed_with_error,
       s.closed_over_budget, s.evicted_idle, s.closed_over_input_bound,
-      s.queued_output_bytes, s.held_input_bytes, s.messages, s.unknown_types,
-      s.bad_frames, s.bad_payloads, s.handler_exceptions, s.handled_after_close,
-      s.queued_bytes, s.peak_queued_bytes, s.queue_full_pauses,
-      s.frame_timeouts, s.closed_idle);
+      s.queued_output_bytes, s.held_input_bytes, s.messages, s.heartbeats,
+      s.unknown_types, s.bad_frames, s.bad_payloads, s.handler_exceptions,
+      s.handled_after_close, s.queued_bytes, s.peak_queued_bytes,
+      s.queue_full_pauses, s.frame_timeouts, s.closed_idle);
 }
 
 }  // namespace
