@@ -99,15 +99,19 @@ class Runner:
             argv = ["chrt", "-f", "1"] + argv
         return argv
 
-    def start_server(self, name):
+    def start_server(self, name, extra_flags=(), stdout=subprocess.DEVNULL,
+                     stderr=subprocess.PIPE):
+        """Starts server `name` (flags from SERVERS, then `extra_flags`,
+        which win) on CPU 0; returns (process, port) once it listens. A long
+        run must send stderr to a file: nobody reads the pipe."""
         binary, flags, _ = SERVERS[name]
         port_file = os.path.join(self.tmp, "port.%s" % name)
         if os.path.exists(port_file):
             os.unlink(port_file)
         argv = [os.path.join(self.root, binary), "--address=127.0.0.1:0",
-                "--port_file=" + port_file] + flags
-        proc = self.spawn(self._cmd(0, argv), stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True)
+                "--port_file=" + port_file] + flags + list(extra_flags)
+        proc = self.spawn(self._cmd(0, argv), stdout=stdout, stderr=stderr,
+                          text=True)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if os.path.exists(port_file):
@@ -116,8 +120,8 @@ class Runner:
                 if text:
                     return proc, int(text)
             if proc.poll() is not None:
-                raise RuntimeError("%s exited early: %s" %
-                                   (name, proc.stderr.read()))
+                raise RuntimeError("%s exited early: %s" % (
+                    name, proc.stderr.read() if proc.stderr else "see its log"))
             time.sleep(0.01)
         proc.kill()
         raise RuntimeError("%s wrote no port file" % name)
@@ -782,6 +786,44 @@ def measure_memory(runner, args, servers):
     return memory
 
 
+def add_runner_args(parser):
+    """--out, --bin_dir, --no_pin and --nice (what a Runner and the report
+    need), shared with soak.py."""
+    parser.add_argument("--out", default=None,
+                        help="output directory (default: the workspace's "
+                             "benchmarks/results)")
+    parser.add_argument("--bin_dir", default=None,
+                        help="directory holding benchmarks/... binaries "
+                             "(default: this program's runfiles)")
+    parser.add_argument("--no_pin", action="store_true",
+                        help="do not pin server and loadgen to CPUs")
+    parser.add_argument("--nice", type=int, default=0,
+                        help="run servers and loadgen under `nice -n N` (e.g. "
+                             "-10 as root, to keep other work on the machine "
+                             "from disturbing the measurement)")
+
+
+def output_dir(out, workspace):
+    """Where reports go: `out`, else the workspace's benchmarks/results
+    under `bazel run`, else the test's temporary directory; created."""
+    if out is None and workspace:
+        out = os.path.join(workspace, "benchmarks", "results")
+    elif out is None and os.environ.get("TEST_TMPDIR"):
+        out = os.path.join(os.environ["TEST_TMPDIR"], "results")
+    elif out is None:
+        out = "benchmarks/results"
+    os.makedirs(out, exist_ok=True)
+    return out
+
+
+def check_binaries(prog, root, binaries):
+    """Exits with a message when one of `binaries` is not under `root`."""
+    for binary in binaries:
+        if not os.access(os.path.join(root, binary), os.X_OK):
+            sys.exit("%s: %s not found under %s (use bazel run, or "
+                     "--bin_dir)" % (prog, binary, root))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true",
@@ -795,18 +837,7 @@ def main():
                         help="idle connections for the memory measurement")
     parser.add_argument("--servers", default=",".join(SERVERS),
                         help="comma-separated subset of " + ",".join(SERVERS))
-    parser.add_argument("--out", default=None,
-                        help="output directory (default: the workspace's "
-                             "benchmarks/results)")
-    parser.add_argument("--bin_dir", default=None,
-                        help="directory holding benchmarks/... binaries "
-                             "(default: this program's runfiles)")
-    parser.add_argument("--no_pin", action="store_true",
-                        help="do not pin server and loadgen to CPUs")
-    parser.add_argument("--nice", type=int, default=0,
-                        help="run servers and loadgen under `nice -n N` (e.g. "
-                             "-10 as root, to keep other work on the machine "
-                             "from disturbing the measurement)")
+    add_runner_args(parser)
     parser.add_argument("--realtime", action="store_true",
                         help="run servers and loadgen under `chrt -f 1` "
                              "(SCHED_FIFO, root only): other work on the "
@@ -839,14 +870,7 @@ def main():
 
     workspace = os.environ.get("BUILD_WORKSPACE_DIRECTORY", "")
     root = args.bin_dir or os.path.dirname(HERE)
-    out_dir = args.out
-    if out_dir is None and workspace:
-        out_dir = os.path.join(workspace, "benchmarks", "results")
-    elif out_dir is None and os.environ.get("TEST_TMPDIR"):
-        out_dir = os.path.join(os.environ["TEST_TMPDIR"], "results")
-    elif out_dir is None:
-        out_dir = "benchmarks/results"
-    os.makedirs(out_dir, exist_ok=True)
+    out_dir = output_dir(args.out, workspace)
     if args.report_from:
         path = args.report_from
         if not os.path.isabs(path) and workspace:
@@ -854,10 +878,8 @@ def main():
         with open(path) as f:
             write_report(json.load(f), out_dir)
         return 0
-    for binary in [LOADGEN] + [SERVERS[s][0] for s in servers]:
-        if not os.access(os.path.join(root, binary), os.X_OK):
-            sys.exit("compare: %s not found under %s (use bazel run, or "
-                     "--bin_dir)" % (binary, root))
+    check_binaries("compare", root, [LOADGEN] + [SERVERS[s][0]
+                                                 for s in servers])
 
     # Idle connections need a file descriptor each in both processes; each
     # binary raises its own soft limit to the hard limit.

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "tao/base/open_file_limit.h"
 
 namespace tao::bench {
@@ -110,6 +111,45 @@ int ShutdownSignal::Wait() {
   int signal = 0;
   sigwait(&set_, &signal);
   return signal;
+}
+
+bool SleepUntil(const ShutdownSignal& signals, int64_t deadline_ns) {
+  for (;;) {
+    const int64_t left = deadline_ns - NowNs();
+    if (left <= 0) return false;
+    timespec ts{left / 1000000000, left % 1000000000};
+    const int s = ::sigtimedwait(&signals.set(), nullptr, &ts);
+    if (s > 0) return true;
+    if (s < 0 && errno == EAGAIN) return false;
+  }
+}
+
+std::string JsonString(const std::string& s) {
+  std::string out = "\"";
+  for (char ch : s) {
+    if (ch == '"' || ch == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (static_cast<unsigned char>(ch) < 0x20) {
+      out += absl::StrFormat("\\u%04x", ch);
+    } else {
+      out += ch;
+    }
+  }
+  return out + "\"";
+}
+
+absl::Status WriteText(const std::string& path, const std::string& text) {
+  if (path == "-") {
+    std::fputs(text.c_str(), stdout);
+    std::fflush(stdout);
+    return absl::OkStatus();
+  }
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr) return Errno(absl::StrCat("open ", path));
+  std::fputs(text.c_str(), f);
+  if (std::fclose(f) != 0) return Errno(absl::StrCat("write ", path));
+  return absl::OkStatus();
 }
 
 }  // namespace tao::bench

@@ -1,7 +1,8 @@
-// Small helpers the load generator and the echo servers under test share:
-// IPv4 address parsing, listening sockets, the port file the harness reads,
-// the file descriptor limit and a synchronous SIGINT/SIGTERM wait. No tao
-// dependency, so the baselines measure nothing of tao's.
+// Small helpers the load generator, the soak's peers and the echo servers
+// under test share: IPv4 address parsing, listening sockets, the port file
+// the harness reads, the file descriptor limit, a synchronous SIGINT/SIGTERM
+// wait, a monotonic clock and JSON output. No tao dependency, so the
+// baselines measure nothing of tao's.
 #ifndef BENCHMARKS_LOAD_BENCH_UTIL_H_
 #define BENCHMARKS_LOAD_BENCH_UTIL_H_
 
@@ -9,6 +10,7 @@
 #include <signal.h>
 
 #include <cstdint>
+#include <ctime>
 #include <string>
 
 #include "absl/status/status.h"
@@ -48,6 +50,23 @@ class ShutdownSignal {
  private:
   sigset_t set_;
 };
+
+// CLOCK_MONOTONIC in nanoseconds.
+inline int64_t NowNs() {
+  timespec ts;
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
+// Waits until `deadline_ns` (NowNs() time) or until SIGINT/SIGTERM arrives;
+// true when a signal arrived.
+bool SleepUntil(const ShutdownSignal& signals, int64_t deadline_ns);
+
+// `s` as a JSON string literal, quotes included.
+std::string JsonString(const std::string& s);
+
+// Writes `text` to `path` ("-": stdout). An error names the path.
+absl::Status WriteText(const std::string& path, const std::string& text);
 
 }  // namespace tao::bench
 

@@ -30,6 +30,12 @@
 // bytes). Every error (connect, read, write, early close, bad header, bad
 // payload, an echo nobody asked for) is counted, its first occurrence
 // described, and the exit status is 1 when any occurred.
+//
+// Lost echoes (--drain S): after the measured time every connection stops
+// sending and waits up to S seconds for the echoes of the frames it still
+// has in flight; those that never come are reported as "lost" (and the
+// exit status is 1). A TCP echo cannot show a dropped frame otherwise: the
+// closed loop just carries on one frame short.
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -87,15 +93,13 @@ ABSL_FLAG(bool, progress, true, "print a progress line every second (stderr)");
 ABSL_FLAG(double, connect_timeout, 10,
           "seconds allowed to open all connections");
 ABSL_FLAG(std::string, label, "", "free text copied into the JSON output");
+ABSL_FLAG(double, drain, 0,
+          "at the end, stop sending and wait up to this many seconds for "
+          "every echo still in flight; the missing ones are \"lost\" "
+          "(0: stop at once, nothing counted as lost)");
 
 namespace tao::bench {
 namespace {
-
-int64_t NowNs() {
-  timespec ts;
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
-}
 
 enum ErrorKind {
   kConnect,
@@ -255,6 +259,8 @@ class Worker {
   void Join() {
     if (thread_.joinable()) thread_.join();
   }
+  // Any thread: from now on no new frame is sent (echoes still complete).
+  void Drain() { draining_.store(true, std::memory_order_relaxed); }
   absl::Status Init() {
     epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
     stop_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -290,6 +296,8 @@ class Worker {
   uint64_t payload_bytes() const { return payload_bytes_.Get(); }
   uint64_t errors(int kind) const { return errors_[kind].Get(); }
   uint64_t open_connections() const { return open_.Get(); }
+  // Frames sent (or queued) on open connections and not echoed yet.
+  uint64_t inflight() const { return inflight_.Get(); }
   // After Join().
   const std::string& first_error(int kind) const { return first_error_[kind]; }
   uint64_t inflight_at_end() const {
@@ -350,6 +358,8 @@ class Worker {
 
   // Appends `frames` frames to the output, timestamped `stamp_ns`.
   void Queue(Conn& c, uint32_t frames, int64_t stamp_ns) {
+    if (draining_.load(std::memory_order_relaxed)) return;
+    inflight_.Add(frames);
     for (uint32_t i = 0; i < frames; ++i) {
       c.ring[c.tail++ & ring_mask_] = static_cast<uint64_t>(stamp_ns);
     }
@@ -409,6 +419,7 @@ class Worker {
     }
     if (completed == 0) return;
     messages_.Add(completed);
+    inflight_.Add(-uint64_t{completed});
     payload_bytes_.Add(static_cast<uint64_t>(completed) * config_.payload);
     if (config_.rate > 0) {
       IssueDue(c, now);
@@ -458,6 +469,7 @@ class Worker {
   // Open loop: queues every frame of `c` whose intended time has come, as
   // far as the depth allows, stamped with its intended time.
   void IssueDue(Conn& c, int64_t now) {
+    if (draining_.load(std::memory_order_relaxed)) return;
     uint32_t queued = 0;
     const uint32_t depth = static_cast<uint32_t>(config_.depth);
     while (c.inflight() < depth) {
@@ -483,6 +495,7 @@ class Worker {
   void Fail(Conn& c, ErrorKind kind, std::string message) {
     if (errors_[kind].Get() == 0) first_error_[kind] = std::move(message);
     errors_[kind].Add(1);
+    inflight_.Add(-uint64_t{c.inflight()});  // counted as errors instead
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
     ::close(c.fd);
     c.fd = -1;
@@ -506,6 +519,8 @@ class Worker {
   Counter messages_;
   Counter payload_bytes_;
   Counter open_;
+  Counter inflight_;
+  std::atomic<bool> draining_{false};
   std::array<Counter, kNumErrorKinds> errors_;
   std::array<std::string, kNumErrorKinds> first_error_;
 };
@@ -623,18 +638,6 @@ Totals Collect(const std::vector<std::unique_ptr<Worker>>& workers) {
   return t;
 }
 
-// Waits until `deadline_ns` or a signal; true when a signal arrived.
-bool SleepUntil(const ShutdownSignal& signals, int64_t deadline_ns) {
-  for (;;) {
-    const int64_t left = deadline_ns - NowNs();
-    if (left <= 0) return false;
-    timespec ts{left / 1000000000, left % 1000000000};
-    const int s = ::sigtimedwait(&signals.set(), nullptr, &ts);
-    if (s > 0) return true;
-    if (s < 0 && errno == EAGAIN) return false;
-  }
-}
-
 int RunIdle(const Config& config, int n, double seconds,
             const std::string& json, const ShutdownSignal& signals) {
   const uint64_t limit = RaiseFdLimit();
@@ -682,29 +685,9 @@ int RunIdle(const Config& config, int n, double seconds,
         "{\"mode\": \"idle\", \"requested\": %d, \"opened\": %zu, "
         "\"connect_errors\": %d, \"closed_by_peer\": %d}\n",
         n, fds.size(), failures, closed);
-    if (json == "-") {
-      std::fputs(text.c_str(), stdout);
-    } else if (std::FILE* f = std::fopen(json.c_str(), "w")) {
-      std::fputs(text.c_str(), f);
-      std::fclose(f);
-    }
+    (void)WriteText(json, text);
   }
   return failures == 0 && closed == 0 ? 0 : 1;
-}
-
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (char ch : s) {
-    if (ch == '"' || ch == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (static_cast<unsigned char>(ch) < 0x20) {
-      out += absl::StrFormat("\\u%04x", ch);
-    } else {
-      out += ch;
-    }
-  }
-  return out + "\"";
 }
 
 int RunLoad(const Config& config, double seconds, double warmup,
@@ -799,6 +782,25 @@ int RunLoad(const Config& config, double seconds, double warmup,
   }
   Totals final_totals = Collect(workers);
   const double cpu_used = CpuSeconds() - cpu_baseline;
+  // --drain: no new frames; wait for the echoes still in flight.
+  const double drain = absl::GetFlag(FLAGS_drain);
+  uint64_t lost = 0;
+  double drain_s = 0;
+  if (drain > 0 && !interrupted) {
+    for (auto& w : workers) w->Drain();
+    const int64_t drain_start = NowNs();
+    const int64_t drain_end = drain_start + static_cast<int64_t>(drain * 1e9);
+    for (;;) {
+      lost = 0;
+      for (const auto& w : workers) lost += w->inflight();
+      if (lost == 0 || NowNs() >= drain_end) break;
+      if (SleepUntil(signals, std::min(drain_end, NowNs() + 10'000'000))) {
+        break;
+      }
+    }
+    drain_s = (NowNs() - drain_start) / 1e9;
+  }
+  const Totals drained_totals = Collect(workers);  // errors while draining
   for (auto& w : workers) w->Stop();
   for (auto& w : workers) w->Join();
   if (!baseline_taken) baseline = Totals{};  // stopped during the warmup
@@ -809,7 +811,7 @@ int RunLoad(const Config& config, double seconds, double warmup,
       std::max(1e-9, (measured_end - std::max(measure_start, start_ns)) / 1e9);
   const uint64_t messages = final_totals.messages - baseline.messages;
   const uint64_t bytes = final_totals.payload_bytes - baseline.payload_bytes;
-  std::array<uint64_t, kNumErrorKinds> errors = final_totals.errors;
+  std::array<uint64_t, kNumErrorKinds> errors = drained_totals.errors;
   errors[kConnect] += connect_failures;
   uint64_t error_total = 0;
   for (uint64_t e : errors) error_total += e;
@@ -839,6 +841,12 @@ int RunLoad(const Config& config, double seconds, double warmup,
               config.rate > 0 ? "  (from intended send times)" : "");
   std::printf("  loadgen    %.0f%% CPU (of one core)\n",
               100 * cpu_used / elapsed);
+  if (drain > 0) {
+    std::printf("  drained    %" PRIu64 " echoes in %.2f s; lost %" PRIu64
+                "%s\n",
+                drained_totals.messages - final_totals.messages, drain_s, lost,
+                lost > 0 ? "  (in flight after --drain)" : "");
+  }
   std::printf("  errors     %" PRIu64 "\n", error_total);
   for (int k = 0; k < kNumErrorKinds; ++k) {
     if (errors[k] == 0) continue;
@@ -867,7 +875,8 @@ int RunLoad(const Config& config, double seconds, double warmup,
         "\"mb_per_s\": %.3f, \"latency_us\": {\"p50\": %.2f, \"p90\": %.2f, "
         "\"p99\": %.2f, \"p999\": %.2f, \"max\": %.2f, \"mean\": %.2f}, "
         "\"cpu_percent\": %.1f, \"errors\": {%s}, \"error_total\": %u, "
-        "\"inflight_at_end\": %u}\n",
+        "\"inflight_at_end\": %u, \"drain_s\": %.3f, \"drained\": %u, "
+        "\"lost\": %u}\n",
         config.rate > 0 ? "open_loop" : "closed_loop",
         JsonString(absl::GetFlag(FLAGS_label)), FormatIpv4(config.address),
         fds.size(), config.depth, config.payload, threads, config.rate, warmup,
@@ -875,25 +884,20 @@ int RunLoad(const Config& config, double seconds, double warmup,
         latency.Percentile(0.9) / 1e3, latency.Percentile(0.99) / 1e3,
         latency.Percentile(0.999) / 1e3, latency.max() / 1e3,
         latency.MeanNs() / 1e3, 100 * cpu_used / elapsed, errors_json,
-        error_total, inflight);
+        error_total, inflight, drain_s,
+        drained_totals.messages - final_totals.messages, lost);
     // GCC cannot check StrFormat's arguments at compile time; an empty
     // result means they did not match the format.
     if (text.empty()) {
       std::fprintf(stderr, "loadgen: internal error formatting the JSON\n");
       return 1;
     }
-    if (json == "-") {
-      std::fputs(text.c_str(), stdout);
-    } else if (std::FILE* f = std::fopen(json.c_str(), "w")) {
-      std::fputs(text.c_str(), f);
-      std::fclose(f);
-    } else {
-      std::fprintf(stderr, "loadgen: cannot write %s: %s\n", json.c_str(),
-                   std::strerror(errno));
+    if (absl::Status s = WriteText(json, text); !s.ok()) {
+      std::fprintf(stderr, "loadgen: %s\n", s.ToString().c_str());
       return 1;
     }
   }
-  return error_total == 0 && messages > 0 ? 0 : 1;
+  return error_total == 0 && lost == 0 && messages > 0 ? 0 : 1;
 }
 
 int Main(int argc, char** argv) {
@@ -942,6 +946,7 @@ int Main(int argc, char** argv) {
   if (config.rate < 0) return usage("--rate must be >= 0");
   if (!(seconds > 0)) return usage("--seconds must be > 0");
   if (warmup < 0) return usage("--warmup must be >= 0");
+  if (absl::GetFlag(FLAGS_drain) < 0) return usage("--drain must be >= 0");
   return RunLoad(config, seconds, warmup, absl::GetFlag(FLAGS_json), signals);
 }
 

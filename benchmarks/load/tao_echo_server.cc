@@ -8,12 +8,18 @@
 //
 // --handler_threads=0 runs the handler inline on the I/O loop; N > 0 runs
 // it on a pool of N workers (Go tao's model). Runs until SIGINT/SIGTERM.
+//
+// --stats_interval=S prints the server's stats (every ServerStats counter)
+// as one JSON line ("stats: {...}") every S seconds, and once more at the
+// end ("final: {...}"), for the soak benchmark's record of how the server
+// reacted.
 #include <cstdio>
 #include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/str_format.h"
 #include "benchmarks/load/bench_util.h"
 #include "tao/tao.h"
 
@@ -25,6 +31,36 @@ ABSL_FLAG(int, handler_threads, 0,
           "0: handlers inline on the I/O loop; N: a pool of N workers");
 ABSL_FLAG(int, max_connections, 0,
           "connection limit, also per IP address (0: none)");
+ABSL_FLAG(double, stats_interval, 0,
+          "print the stats as a JSON line this often, in seconds (0: only "
+          "the summary at the end)");
+
+namespace {
+
+std::string StatsJson(const tao::ServerStats& s, double t) {
+  return absl::StrFormat(
+      "{\"t\": %.1f, \"accepted\": %u, \"connections\": %u, "
+      "\"refused_max_connections\": %u, \"refused_per_ip\": %u, "
+      "\"dropped_fd_limit\": %u, \"accept_errors\": %u, "
+      "\"closed_with_error\": %u, \"closed_over_budget\": %u, "
+      "\"evicted_idle\": %u, \"closed_over_input_bound\": %u, "
+      "\"queued_output_bytes\": %u, \"held_input_bytes\": %u, "
+      "\"messages\": %u, \"heartbeats\": %u, \"unknown_types\": %u, "
+      "\"bad_frames\": %u, "
+      "\"bad_payloads\": %u, \"handler_exceptions\": %u, "
+      "\"handled_after_close\": %u, \"queued_bytes\": %u, "
+      "\"peak_queued_bytes\": %u, \"queue_full_pauses\": %u, "
+      "\"frame_timeouts\": %u, \"closed_idle\": %u}",
+      t, s.accepted, s.connections, s.refused_max_connections, s.refused_per_ip,
+      s.dropped_fd_limit, s.accept_errors, s.closed_with_error,
+      s.closed_over_budget, s.evicted_idle, s.closed_over_input_bound,
+      s.queued_output_bytes, s.held_input_bytes, s.messages, s.heartbeats,
+      s.unknown_types, s.bad_frames, s.bad_payloads, s.handler_exceptions,
+      s.handled_after_close, s.queued_bytes, s.peak_queued_bytes,
+      s.queue_full_pauses, s.frame_timeouts, s.closed_idle);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   tao::bench::ShutdownSignal shutdown;  // before any thread starts
@@ -64,8 +100,24 @@ int main(int argc, char** argv) {
               server.listen_address().ToString().c_str(), options.io_threads,
               options.handler_threads == 0 ? "inline handlers" : "worker pool");
   std::fflush(stdout);
-  shutdown.Wait();
+  const double interval = absl::GetFlag(FLAGS_stats_interval);
+  const int64_t start_ns = tao::bench::NowNs();
+  if (interval > 0) {
+    int64_t next = start_ns;
+    do {
+      next += static_cast<int64_t>(interval * 1e9);
+      std::printf(
+          "stats: %s\n",
+          StatsJson(server.stats(), (tao::bench::NowNs() - start_ns) / 1e9)
+              .c_str());
+      std::fflush(stdout);
+    } while (!tao::bench::SleepUntil(shutdown, next));
+  } else {
+    shutdown.Wait();
+  }
   const tao::ServerStats stats = server.stats();
+  std::printf("final: %s\n",
+              StatsJson(stats, (tao::bench::NowNs() - start_ns) / 1e9).c_str());
   server.Stop(absl::Seconds(1));
   server.Join();
   std::printf(
