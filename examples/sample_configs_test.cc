@@ -6,7 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
-#include "tao/config/config.h"
+#include "tao/message/config.h"
 
 namespace {
 

@@ -4,7 +4,7 @@
 #include "absl/flags/internal/parse.h"
 #include "absl/strings/str_cat.h"
 #include "examples/common/flags.h"
-#include "tao/config/config.h"
+#include "tao/message/config.h"
 
 ABSL_FLAG(std::string, config, "",
           "JSON config file (a ServerConfig or ClientConfig, "

@@ -20,7 +20,7 @@
 
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
-#include "tao/config/settings.h"
+#include "tao/message/config.h"
 
 ABSL_DECLARE_FLAG(std::string, config);
 

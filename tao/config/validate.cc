@@ -12,7 +12,6 @@
 #include "google/protobuf/message.h"
 #include "tao/base/status_macros.h"
 #include "tao/base/thread_count.h"
-#include "tao/config/convert.h"
 #include "tao/config/values.h"
 #include "tao/net/inet_address.h"
 #include "tao/net/resolver.h"
@@ -33,9 +32,28 @@ absl::Status Invalid(absl::string_view path, absl::string_view value,
       absl::StrCat(path, " (", value, ") ", what));
 }
 
+// A PEM option as errors show it: the file's name; PEM text is not echoed
+// (it may be a private key).
+struct Source {
+  const char* file_field;
+  const std::string& file;
+  const char* pem_field;
+  const std::string& pem;
+
+  bool set() const { return !file.empty() || !pem.empty(); }
+  std::string field() const { return file.empty() ? pem_field : file_field; }
+  std::string value() const {
+    return file.empty() ? absl::StrCat("PEM text, ", pem.size(), " bytes")
+                        : Quote(file);
+  }
+};
+
+}  // namespace
+
 // --- Every field by its type: nothing negative, enums named ---
 
-absl::Status CheckValues(const Message& message, const std::string& path) {
+absl::Status ValidateConfigValues(const Message& message,
+                                  const std::string& path) {
   const google::protobuf::Reflection* reflection = message.GetReflection();
   std::vector<const FieldDescriptor*> fields;
   reflection->ListFields(message, &fields);
@@ -45,7 +63,8 @@ absl::Status CheckValues(const Message& message, const std::string& path) {
     switch (field->cpp_type()) {
       case FieldDescriptor::CPPTYPE_INT32:
       case FieldDescriptor::CPPTYPE_INT64: {
-        // Thread counts (int32) have their own rule (CheckThreads).
+        // Thread counts (int32) have their own rule
+        // (ValidateThreadCount).
         const int64_t value =
             field->cpp_type() == FieldDescriptor::CPPTYPE_INT64
                 ? reflection->GetInt64(message, field)
@@ -79,7 +98,7 @@ absl::Status CheckValues(const Message& message, const std::string& path) {
         const auto* duration =
             dynamic_cast<const google::protobuf::Duration*>(&sub);
         if (duration == nullptr) {
-          TAO_RETURN_IF_ERROR(CheckValues(sub, name));
+          TAO_RETURN_IF_ERROR(ValidateConfigValues(sub, name));
         } else if (duration->seconds() < 0 || duration->nanos() < 0) {
           return Invalid(name, DurationText(*duration), "is negative");
         }
@@ -94,8 +113,8 @@ absl::Status CheckValues(const Message& message, const std::string& path) {
 
 // --- Relations between fields, on the C++ values ---
 
-absl::Status CheckAddress(const std::string& path, const std::string& address,
-                          bool host_names) {
+absl::Status ValidateAddress(const std::string& path,
+                             const std::string& address, bool host_names) {
   if (address.empty()) return absl::OkStatus();
   if (host_names && ParseHostName(address).has_value()) return absl::OkStatus();
   absl::StatusOr<InetAddress> parsed = InetAddress::Parse(address);
@@ -112,8 +131,8 @@ absl::Status CheckAddress(const std::string& path, const std::string& address,
                  absl::StrCat("is not an address: ", reason));
 }
 
-absl::Status CheckThreads(const std::string& path, int threads,
-                          bool zero_allowed) {
+absl::Status ValidateThreadCount(const std::string& path, int threads,
+                                 bool zero_allowed) {
   if (zero_allowed ? ResolveThreadCount(threads, "").ok()
                    : ResolvePositiveThreadCount(threads, "").ok()) {
     return absl::OkStatus();
@@ -125,8 +144,8 @@ absl::Status CheckThreads(const std::string& path, int threads,
                                 "per core)");
 }
 
-absl::Status CheckConnection(const std::string& path,
-                             const ConnectionOptions& o) {
+absl::Status ValidateConnectionOptions(const std::string& path,
+                                       const ConnectionOptions& o) {
   if (o.low_water_mark > o.high_water_mark) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ".low_water_mark (", o.low_water_mark,
@@ -140,7 +159,8 @@ absl::Status CheckConnection(const std::string& path,
   return absl::OkStatus();
 }
 
-absl::Status CheckReconnect(const std::string& path, const ReconnectPolicy& o) {
+absl::Status ValidateReconnectPolicy(const std::string& path,
+                                     const ReconnectPolicy& o) {
   if (o.multiplier < 1) {
     return Invalid(path + ".multiplier", absl::StrCat(o.multiplier),
                    "is below 1");
@@ -156,24 +176,8 @@ absl::Status CheckReconnect(const std::string& path, const ReconnectPolicy& o) {
   return absl::OkStatus();
 }
 
-// A PEM option as errors show it: the file's name; PEM text is not echoed
-// (it may be a private key).
-struct Source {
-  const char* file_field;
-  const std::string& file;
-  const char* pem_field;
-  const std::string& pem;
-
-  bool set() const { return !file.empty() || !pem.empty(); }
-  std::string field() const { return file.empty() ? pem_field : file_field; }
-  std::string value() const {
-    return file.empty() ? absl::StrCat("PEM text, ", pem.size(), " bytes")
-                        : Quote(file);
-  }
-};
-
-absl::Status CheckTls(const std::string& path, const TlsOptions& o,
-                      bool server) {
+absl::Status ValidateTlsOptions(const std::string& path, const TlsOptions& o,
+                                bool server) {
   const Source cert{"cert_chain_file", o.cert_chain_file, "cert_chain_pem",
                     o.cert_chain_pem};
   const Source key{"private_key_file", o.private_key_file, "private_key_pem",
@@ -230,56 +234,6 @@ absl::Status CheckTls(const std::string& path, const TlsOptions& o,
     }
   }
   return absl::OkStatus();
-}
-
-// What servers and clients share; `root` is "server" or "client".
-template <typename Settings>
-absl::Status CheckShared(const std::string& root, const Settings& s,
-                         bool server) {
-  TAO_RETURN_IF_ERROR(CheckAddress(root + ".address", s.address, !server));
-  TAO_RETURN_IF_ERROR(
-      CheckAddress(root + ".metrics_address", s.metrics_address, false));
-  TAO_RETURN_IF_ERROR(
-      CheckThreads(root + ".handler_threads", s.options.handler_threads, true));
-  TAO_RETURN_IF_ERROR(
-      CheckConnection(root + ".connection", s.options.connection));
-  if (s.tls.has_value()) {
-    TAO_RETURN_IF_ERROR(CheckTls(root + ".tls", *s.tls, server));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckServer(const ServerSettings& s) {
-  TAO_RETURN_IF_ERROR(
-      CheckThreads("server.io_threads", s.options.io_threads, false));
-  return CheckShared("server", s, true);
-}
-
-absl::Status CheckClient(const ClientSettings& s) {
-  TAO_RETURN_IF_ERROR(CheckShared("client", s, false));
-  return CheckReconnect("client.reconnect", s.options.reconnect);
-}
-
-}  // namespace
-
-absl::Status ValidateServerConfig(const config::ServerConfig& config) {
-  TAO_RETURN_IF_ERROR(CheckValues(config, "server"));
-  return CheckServer(FromConfig(config));
-}
-
-absl::Status ValidateClientConfig(const config::ClientConfig& config) {
-  TAO_RETURN_IF_ERROR(CheckValues(config, "client"));
-  return CheckClient(FromConfig(config));
-}
-
-absl::Status ValidateServerSettings(const ServerSettings& settings) {
-  TAO_RETURN_IF_ERROR(CheckValues(ToConfig(settings), "server"));
-  return CheckServer(settings);
-}
-
-absl::Status ValidateClientSettings(const ClientSettings& settings) {
-  TAO_RETURN_IF_ERROR(CheckValues(ToConfig(settings), "client"));
-  return CheckClient(settings);
 }
 
 }  // namespace tao

@@ -10,7 +10,9 @@
 //     FieldCount<Struct>() (field_count.h), which the compiler computes from
 //     the struct itself. Add a member to, say, ConnectionOptions without
 //     listing it here and the test fails, naming the struct: list the member
-//     with its new config field (config.proto, convert.cc) or as excluded.
+//     with its new config field (tao/config/config.proto; converted in
+//     tao/config/convert.cc for the byte layer's and TLS's structs, in
+//     tao/message/config.cc for the message layer's) or as excluded.
 //     ServerOptions and ClientOptions are not aggregates (they have a
 //     constructor); their size must be the sum of their bases', so a member
 //     added to them fails too.
@@ -24,7 +26,11 @@
 //     FromConfig must change exactly the member the table names, and
 //     ToConfig must give back the changed config. Finally all leaves are
 //     changed at once and must survive the round trip. A field that
-//     convert.cc forgets, drops, or maps to the wrong member fails.
+//     either conversion forgets, drops, or maps to the wrong member fails.
+//
+// One test for every struct, of every layer: the byte layer's and TLS's
+// (converted by //tao/config) and the message layer's (converted here, in
+// //tao/message:config), because a ServerConfig / ClientConfig holds both.
 #include <cstddef>
 #include <functional>
 #include <optional>
@@ -40,9 +46,8 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "tao/config/config.pb.h"
-#include "tao/config/convert.h"
 #include "tao/config/field_count.h"
-#include "tao/config/settings.h"
+#include "tao/message/config.h"
 
 namespace tao {
 namespace {
@@ -222,8 +227,9 @@ void ExpectCounted(const char* name, const std::vector<Member<S>>& table) {
   EXPECT_EQ(table.size(), FieldCount<S>())
       << name << " has " << FieldCount<S>() << " bases and members; "
       << "config_drift_test.cc lists " << table.size() << " (" << Names(table)
-      << "). Give the new member a field in config.proto, convert it in "
-         "convert.cc and list it here, or list it as excluded with the reason.";
+      << "). Give the new member a field in tao/config/config.proto, convert "
+         "it (tao/config/convert.cc or tao/message/config.cc) and list it "
+         "here, or list it as excluded with the reason.";
 }
 
 TEST(ConfigDriftTest, MembersAreCounted) {
@@ -412,7 +418,8 @@ void ExpectNoDrift(const std::vector<Entry<Settings>>& entries) {
     EXPECT_EQ(claimed.count(leaf), 1u)
         << Config::descriptor()->full_name() << "." << leaf
         << " is not the config field of exactly one option member: map it "
-           "in convert.cc and list the member in config_drift_test.cc";
+           "(tao/config/convert.cc or tao/message/config.cc) and list the "
+           "member in config_drift_test.cc";
   }
   const std::set<std::string> leaf_set(leaves.begin(), leaves.end());
   for (const auto& e : entries) {
