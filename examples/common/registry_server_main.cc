@@ -5,6 +5,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "examples/common/config_flags.h"
 #include "examples/common/flags.h"
 #include "examples/common/serve.h"
 #include "examples/common/shutdown_signal.h"
@@ -23,19 +24,22 @@ int RegistryServerMain(int argc, char** argv, const RegistryServer& spec,
                        absl::FunctionRef<absl::Status(Registry*)> handlers) {
   ShutdownSignal shutdown;  // before any thread starts
   absl::SetFlag(&FLAGS_address, std::string(spec.address));
-  ParseFlags(argc, argv, absl::StrCat(spec.program, ": --address=host:port"));
-  const std::string address = absl::GetFlag(FLAGS_address);
-  CheckAddressFlag("address", address);
+  ParseFlags(
+      argc, argv,
+      absl::StrCat(spec.program, ": --address=host:port [--config=FILE.json]"));
+  ServerSettings settings = ServerSettingsFromConfigFlag();
+  ApplyAddressFlag(FLAGS_address, &settings.address);
+  CheckAddressFlag("address", settings.address);
+  ApplyFlag(FLAGS_io_threads, &settings.options.io_threads);
+  ApplyFlag(FLAGS_handler_threads, &settings.options.handler_threads);
+  const ServerOptions options = ServerOptionsOrExit(settings);
   Registry registry;
   if (absl::Status registered = handlers(&registry); !registered.ok()) {
     std::fprintf(stderr, "%s\n", registered.ToString().c_str());
     return 1;
   }
-  ServerOptions options;
-  options.io_threads = absl::GetFlag(FLAGS_io_threads);
-  options.handler_threads = absl::GetFlag(FLAGS_handler_threads);
   Server server(options, &registry);
-  return ServeUntilSignal(spec.program, server, address, shutdown);
+  return ServeUntilSignal(spec.program, server, settings.address, shutdown);
 }
 
 }  // namespace tao::examples

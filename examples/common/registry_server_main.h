@@ -1,6 +1,7 @@
 // The whole main() of an example server that is a Registry of handlers and
-// nothing else (echo, pingpong): flags --address, --io_threads and
-// --handler_threads, the handlers, then ServeUntilSignal.
+// nothing else (echo, pingpong): flags --config, --address, --io_threads
+// and --handler_threads (config_flags.h: flags given override the file),
+// the handlers, then ServeUntilSignal.
 //
 //   int main(int argc, char** argv) {
 //     return tao::examples::RegistryServerMain(

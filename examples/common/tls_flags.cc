@@ -3,7 +3,6 @@
 #include <string>
 
 #include "absl/flags/flag.h"
-#include "tao/tls/tls_context.h"
 
 ABSL_FLAG(std::string, tls_cert, "",
           "PEM certificate chain of this side (enables TLS on a server)");
@@ -14,40 +13,20 @@ ABSL_FLAG(std::string, tls_ca, "",
 
 namespace tao::examples {
 
-absl::StatusOr<std::shared_ptr<const TransportFactory>> TlsFromFlags(
-    TlsRole role) {
-  TlsOptions options;
-  options.cert_chain_file = absl::GetFlag(FLAGS_tls_cert);
-  options.private_key_file = absl::GetFlag(FLAGS_tls_key);
-  options.ca_file = absl::GetFlag(FLAGS_tls_ca);
-  if (options.cert_chain_file.empty() != options.private_key_file.empty()) {
-    return absl::InvalidArgumentError("--tls_cert and --tls_key go together");
+void ApplyTlsFlags(TlsRole role, std::optional<TlsOptions>* tls) {
+  const std::string cert = absl::GetFlag(FLAGS_tls_cert);
+  const std::string key = absl::GetFlag(FLAGS_tls_key);
+  const std::string ca = absl::GetFlag(FLAGS_tls_ca);
+  if (!tls->has_value()) {
+    if (cert.empty() && key.empty() && ca.empty()) return;  // plain TCP
+    tls->emplace();
   }
-  if (role == TlsRole::kServer) {
-    if (options.cert_chain_file.empty()) {
-      if (!options.ca_file.empty()) {
-        return absl::InvalidArgumentError(
-            "--tls_ca on a server needs --tls_cert and --tls_key");
-      }
-      return nullptr;
-    }
-    if (!options.ca_file.empty()) options.client_auth = ClientAuth::kRequire;
-    absl::StatusOr<std::shared_ptr<TlsContext>> context =
-        TlsContext::NewServer(std::move(options));
-    if (!context.ok()) return context.status();
-    return std::shared_ptr<const TransportFactory>(*std::move(context));
+  if (!cert.empty()) (*tls)->cert_chain_file = cert;
+  if (!key.empty()) (*tls)->private_key_file = key;
+  if (!ca.empty()) {
+    (*tls)->ca_file = ca;
+    if (role == TlsRole::kServer) (*tls)->client_auth = ClientAuth::kRequire;
   }
-  if (options.ca_file.empty()) {
-    if (!options.cert_chain_file.empty()) {
-      return absl::InvalidArgumentError(
-          "--tls_cert on a client needs --tls_ca to verify the server");
-    }
-    return nullptr;
-  }
-  absl::StatusOr<std::shared_ptr<TlsContext>> context =
-      TlsContext::NewClient(std::move(options));
-  if (!context.ok()) return context.status();
-  return std::shared_ptr<const TransportFactory>(*std::move(context));
 }
 
 }  // namespace tao::examples

@@ -5,21 +5,23 @@
 // Client: --tls_ca turns TLS on (the server is verified against it; dial
 // the name in its certificate, e.g. localhost); --tls_cert/--tls_key offer
 // a client certificate.
+// With --config (config_flags.h) the file's "tls" object is the starting
+// point and these flags, when given, override its fields.
 #ifndef EXAMPLES_COMMON_TLS_FLAGS_H_
 #define EXAMPLES_COMMON_TLS_FLAGS_H_
 
-#include <memory>
+#include <optional>
 
-#include "absl/status/statusor.h"
-#include "tao/net/transport.h"
+#include "tao/tls/tls_context.h"
 
 namespace tao::examples {
 
 enum class TlsRole { kServer, kClient };
 
-// The TLS context the flags ask for, or nullptr when they ask for none.
-absl::StatusOr<std::shared_ptr<const TransportFactory>> TlsFromFlags(
-    TlsRole role);
+// Applies the TLS flags that are set (non-empty) to *tls, turning TLS on
+// when they ask for it. The result is validated with the rest of the
+// settings (ServerOptionsOrExit, ClientOptionsOrExit).
+void ApplyTlsFlags(TlsRole role, std::optional<TlsOptions>* tls);
 
 }  // namespace tao::examples
 

@@ -1,19 +1,26 @@
 // The echo client: each line typed is sent as a type-1 frame and the echo is
 // printed (works against Go tao's echo server too).
 //   ./bazelw run //examples/echo:client -- --address=127.0.0.1:12345
+// From a file: --config=examples/echo/client.json (a ClientConfig; flags
+// given explicitly override it).
 #include <cstdio>
 #include <iostream>
 #include <string>
 
 #include "absl/flags/flag.h"
+#include "examples/common/config_flags.h"
 #include "examples/common/flags.h"
 #include "examples/echo/echo_service.h"
 
 ABSL_FLAG(std::string, address, "127.0.0.1:12345", "echo server address");
 
 int main(int argc, char** argv) {
-  tao::examples::ParseFlags(argc, argv, "echo client: --address=host:port");
-  tao::examples::CheckAddressFlag("address", absl::GetFlag(FLAGS_address));
+  tao::examples::ParseFlags(
+      argc, argv, "echo client: --address=host:port [--config=client.json]");
+  tao::ClientSettings settings = tao::examples::ClientSettingsFromConfigFlag();
+  tao::examples::ApplyAddressFlag(FLAGS_address, &settings.address);
+  const tao::ClientOptions options =
+      tao::examples::ClientOptionsOrExit(settings);
   tao::Registry registry;
   TAO_CHECK(registry
                 .RegisterRaw(echo::kEchoMessage,
@@ -24,10 +31,8 @@ int main(int argc, char** argv) {
                                std::fflush(stdout);
                              })
                 .ok());
-  tao::ClientOptions options;
-  options.handler_threads = 0;
   tao::Client client(options, &registry);
-  absl::Status connecting = client.Connect(absl::GetFlag(FLAGS_address));
+  absl::Status connecting = client.Connect(settings.address);
   if (connecting.ok()) connecting = client.WaitConnected(absl::Seconds(10));
   if (!connecting.ok()) {
     std::fprintf(stderr, "echo client: %s\n", connecting.ToString().c_str());

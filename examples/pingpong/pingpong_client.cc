@@ -11,7 +11,8 @@
 namespace pingpong {
 
 absl::StatusOr<PingPongResult> RunPingPong(const std::string& address,
-                                           int count, absl::Duration timeout) {
+                                           int count, absl::Duration timeout,
+                                           const tao::ClientOptions& options) {
   absl::Mutex mu;
   int pongs = 0;
   tao::Registry registry;
@@ -21,8 +22,6 @@ absl::StatusOr<PingPongResult> RunPingPong(const std::string& address,
         absl::MutexLock lock(&mu);
         ++pongs;
       }));
-  tao::ClientOptions options;
-  options.handler_threads = 0;  // lowest latency: handle on the I/O loop
   tao::Client client(options, &registry);
   TAO_RETURN_IF_ERROR(client.Connect(address));
   TAO_RETURN_IF_ERROR(client.WaitConnected(timeout));

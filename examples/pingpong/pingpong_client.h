@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "tao/message/options.h"
 
 namespace pingpong {
 
@@ -18,8 +19,11 @@ struct PingPongResult {
   absl::Duration max;
 };
 
-absl::StatusOr<PingPongResult> RunPingPong(const std::string& address,
-                                           int count, absl::Duration timeout);
+// `options`: the client's (a client's default runs handlers inline on its
+// I/O loop: the lowest latency).
+absl::StatusOr<PingPongResult> RunPingPong(
+    const std::string& address, int count, absl::Duration timeout,
+    const tao::ClientOptions& options = tao::ClientOptions());
 
 }  // namespace pingpong
 

@@ -9,7 +9,8 @@
 namespace timer_example {
 
 absl::StatusOr<int> WatchTime(const std::string& address,
-                              absl::Duration timeout) {
+                              absl::Duration timeout,
+                              const tao::ClientOptions& options) {
   absl::Mutex mu;
   int ticks = 0;
   bool closed = false;
@@ -22,8 +23,6 @@ absl::StatusOr<int> WatchTime(const std::string& address,
                     now.data());
         std::fflush(stdout);
       }));
-  tao::ClientOptions options;
-  options.handler_threads = 0;  // ticks print in order on the I/O loop
   tao::Client client(options, &registry);
   client.OnClose([&](tao::Connection&) {
     absl::MutexLock lock(&mu);
