@@ -305,25 +305,34 @@ void Connection::DrainPending() {
 }
 
 bool Connection::MovePendingToOutput() {
-  absl::Cord pending;
+  // Only this (the loop) thread closes: the state cannot change below.
+  const bool closed = state() == State::kClosed;
   std::vector<std::pair<size_t, size_t>> uncharged;
+  size_t moved = 0;
   {
     absl::MutexLock lock(&pending_mu_);
-    pending.swap(pending_);
+    moved = pending_.size();
+    // Moved under the lock, not swapped out: pending_ keeps its copy
+    // buffer, so a worker's reply allocates nothing in steady state.
+    if (closed) {
+      pending_.Clear();
+    } else {
+      pending_.MoveTo(output_);
+      pending_.Trim(kMaxRetainedBuffer);
+    }
     uncharged.swap(pending_uncharged_);
     has_pending_.store(false, std::memory_order_relaxed);
   }
-  if (state() == State::kClosed) {
+  if (closed) {
     // A Send that raced the close: its bytes (and charge) go.
-    queued_bytes_.fetch_sub(pending.size(), kRelaxed);
+    queued_bytes_.fetch_sub(moved, kRelaxed);
     ReleaseBudget();
     return false;
   }
   for (const auto& [first, last] : uncharged) {
     uncharged_.emplace_back(appended_ + first, appended_ + last);
   }
-  output_.Append(pending);
-  appended_ += pending.size();
+  appended_ += moved;
   return true;
 }
 

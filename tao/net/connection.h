@@ -301,7 +301,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // Output handed over by other threads; drained by the loop.
   absl::Mutex pending_mu_;
-  absl::Cord pending_ ABSL_GUARDED_BY(pending_mu_);
+  OutputQueue pending_ ABSL_GUARDED_BY(pending_mu_);
   // Uncharged ranges of pending_, as offsets into it.
   std::vector<std::pair<size_t, size_t>> pending_uncharged_
       ABSL_GUARDED_BY(pending_mu_);

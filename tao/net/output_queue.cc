@@ -22,6 +22,17 @@ void OutputQueue::Append(const absl::Cord& bytes) {
   for (absl::string_view chunk : bytes.Chunks()) copied_.Append(chunk);
 }
 
+void OutputQueue::MoveTo(OutputQueue& to) {
+  if (copied_.readable_bytes() > 0) {
+    to.Append(copied_.view());
+    copied_.RetrieveAll();
+  }
+  if (!shared_.empty()) {
+    to.Append(shared_);  // by reference when large
+    shared_.Clear();
+  }
+}
+
 int OutputQueue::Gather(struct iovec* iov, int max, size_t* bytes) const {
   int count = 0;
   *bytes = 0;

@@ -44,6 +44,10 @@ class OutputQueue {
   // Drops the first `n` bytes (what a write took). REQUIRES: n <= size().
   void Consume(size_t n);
 
+  // Appends everything to `to` (in order) and leaves this queue empty,
+  // keeping its copy buffer's capacity.
+  void MoveTo(OutputQueue& to);
+
   // When empty, gives back a copy buffer larger than `retain` bytes.
   void Trim(size_t retain);
   // Drops everything and gives the memory back.

@@ -54,6 +54,45 @@ TEST(OutputQueueTest, KeepsOrderAcrossCopiedAndSharedBytes) {
   EXPECT_EQ(Drain(queue, 1), "x");
 }
 
+TEST(OutputQueueTest, MoveToAppendsInOrderAndKeepsTheBuffer) {
+  const std::string big(OutputQueue::kShareThreshold + 1, 'B');
+  // Into an empty queue, and behind a queue that holds a shared cord.
+  for (bool to_has_shared : {false, true}) {
+    OutputQueue from;
+    from.Append("f1");
+    from.Append(absl::Cord(big));
+    from.Append("f2");
+    OutputQueue to;
+    to.Append("t1");
+    if (to_has_shared) to.Append(absl::Cord(big));
+    const std::string expected =
+        std::string("t1") + (to_has_shared ? big : "") + "f1" + big + "f2";
+    from.MoveTo(to);
+    EXPECT_TRUE(from.empty());
+    EXPECT_EQ(to.size(), expected.size());
+    EXPECT_EQ(Drain(to, 7), expected) << to_has_shared;
+  }
+  // Small bytes only: the source keeps its buffer for the next sends.
+  OutputQueue from;
+  OutputQueue to;
+  from.Append(std::string(100, 'x'));
+  const void* buffer = nullptr;
+  {
+    struct iovec iov[1];
+    size_t bytes = 0;
+    ASSERT_EQ(from.Gather(iov, 1, &bytes), 1);
+    buffer = iov[0].iov_base;
+  }
+  from.MoveTo(to);
+  from.Append("y");
+  struct iovec iov[1];
+  size_t bytes = 0;
+  ASSERT_EQ(from.Gather(iov, 1, &bytes), 1);
+  EXPECT_EQ(bytes, 1u);
+  EXPECT_EQ(iov[0].iov_base, buffer) << "the copy buffer was not reused";
+  EXPECT_EQ(Drain(to, 1000), std::string(100, 'x'));
+}
+
 TEST(OutputQueueTest, GatherRespectsTheIovecLimit) {
   OutputQueue queue;
   absl::Cord many;
