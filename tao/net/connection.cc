@@ -35,8 +35,8 @@ Connection::Connection(EventLoop* loop, uint64_t id,
     : loop_(loop),
       id_(id),
       transport_(std::move(transport)),
-      local_address_(std::move(local_address)),
-      peer_address_(std::move(peer_address)),
+      local_address_(local_address),
+      peer_address_(peer_address),
       options_(std::move(options)),
       handler_(std::move(handler)),
       budget_(std::move(budget)),
@@ -58,7 +58,7 @@ std::string Connection::name() const {
   absl::MutexLock lock(&mu_);
   // Built on demand: an idle connection should not carry the string.
   if (extras_ == nullptr || extras_->name.empty()) {
-    return absl::StrCat(peer_address_.ToString(), "#", id_);
+    return absl::StrCat(peer_address().ToString(), "#", id_);
   }
   return extras_->name;
 }
@@ -121,7 +121,7 @@ void Connection::ContinueHandshake() {
         self->handshake_timer_ = TimerId{};
         self->CloseInLoop(
             absl::DeadlineExceededError(absl::StrCat(
-                "handshake with ", self->peer_address_.ToString(),
+                "handshake with ", self->peer_address().ToString(),
                 " not finished within ",
                 absl::FormatDuration(self->options_->handshake_timeout))),
             /*report_error=*/true);

@@ -56,6 +56,7 @@
 #include "tao/base/clock.h"
 #include "tao/net/buffer.h"
 #include "tao/net/callbacks.h"
+#include "tao/net/compact_address.h"
 #include "tao/net/connection_handler.h"
 #include "tao/net/inet_address.h"
 #include "tao/net/options.h"
@@ -119,8 +120,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint64_t id() const { return id_; }
   std::string name() const;
   void set_name(std::string name);
-  const InetAddress& local_address() const { return local_address_; }
-  const InetAddress& peer_address() const { return peer_address_; }
+  InetAddress local_address() const { return local_address_.Get(); }
+  InetAddress peer_address() const { return peer_address_.Get(); }
   EventLoop* loop() const { return loop_; }
   State state() const { return state_.load(std::memory_order_acquire); }
   bool connected() const { return state() == State::kConnected; }
@@ -258,8 +259,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   EventLoop* const loop_;
   const uint64_t id_;
   const std::unique_ptr<Transport> transport_;
-  const InetAddress local_address_;
-  const InetAddress peer_address_;
+  // 40 bytes each instead of 136 for TCP.
+  const CompactAddress local_address_;
+  const CompactAddress peer_address_;
   const std::shared_ptr<const ConnectionOptions> options_;  // shared
   const std::unique_ptr<ConnectionHandler> handler_;
   const std::shared_ptr<OutputBudget> budget_;  // may be null
