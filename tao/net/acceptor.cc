@@ -46,8 +46,7 @@ Acceptor::~Acceptor() {
 void Acceptor::Start(NewConnectionCallback callback) {
   loop_->AssertInLoopThread();
   callback_ = std::move(callback);
-  channel_ = std::make_unique<Channel>(loop_, listener_.fd());
-  channel_->SetReadCallback([this] { HandleRead(); });
+  channel_ = std::make_unique<Channel>(loop_, listener_.fd(), AsHandler());
   channel_->EnableReading();
 }
 

@@ -19,16 +19,16 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "tao/net/channel.h"
 #include "tao/net/inet_address.h"
 #include "tao/net/socket.h"
 #include "tao/timer/timer_queue.h"
 
 namespace tao {
 
-class Channel;
 class EventLoop;
 
-class Acceptor {
+class Acceptor : private Channel::Handler {
  public:
   using NewConnectionCallback =
       std::function<void(Socket socket, const InetAddress& peer)>;
@@ -61,6 +61,8 @@ class Acceptor {
   }
 
  private:
+  Channel::Handler* AsHandler() { return this; }  // the base is private
+  void OnReadable() override { HandleRead(); }
   void HandleRead();
   bool DropOnePending();
 

@@ -10,7 +10,8 @@ namespace tao {
 static_assert(EPOLLIN == 0x001 && EPOLLPRI == 0x002 && EPOLLOUT == 0x004,
               "Channel's event constants must match epoll's");
 
-Channel::Channel(EventLoop* loop, int fd) : loop_(loop), fd_(fd) {}
+Channel::Channel(EventLoop* loop, int fd, Handler* handler)
+    : loop_(loop), fd_(fd), handler_(handler) {}
 
 Channel::~Channel() {
   TAO_DCHECK(!registered_) << "Channel for fd " << fd_
@@ -47,18 +48,17 @@ void Channel::HandleEvent(uint32_t revents) {
 void Channel::HandleEventGuarded(uint32_t revents) {
   // Each step re-checks removed_: a handler may have removed this channel.
   if ((revents & EPOLLHUP) && !(revents & EPOLLIN)) {
-    if (close_callback_) close_callback_();
+    handler_->OnHangUp();
     return;
   }
   // Read before looking at an error: data (e.g. a TLS alert) that arrived
   // together with a reset is delivered first; the read then reports the
   // error itself.
-  if ((revents & (EPOLLIN | EPOLLPRI | EPOLLRDHUP)) && read_callback_ &&
-      !removed_) {
-    read_callback_();
+  if ((revents & (EPOLLIN | EPOLLPRI | EPOLLRDHUP)) && !removed_) {
+    handler_->OnReadable();
   }
-  if ((revents & EPOLLERR) && error_callback_ && !removed_) error_callback_();
-  if ((revents & EPOLLOUT) && write_callback_ && !removed_) write_callback_();
+  if ((revents & EPOLLERR) && !removed_) handler_->OnError();
+  if ((revents & EPOLLOUT) && !removed_) handler_->OnWritable();
 }
 
 }  // namespace tao

@@ -1,5 +1,6 @@
 // Channel: one file descriptor's epoll interest set and event dispatch inside
-// one EventLoop. It does not own the descriptor.
+// one EventLoop, to a Handler (the fd's owner: a connection, an acceptor).
+// It owns neither the descriptor nor the handler.
 //
 // Thread safety: every method must be called on the owning loop's thread.
 // Lifetime: a channel must be Remove()d before it is destroyed. A removed
@@ -11,26 +12,32 @@
 #include <cstdint>
 #include <memory>
 
-#include "absl/functional/any_invocable.h"
-
 namespace tao {
 
 class EventLoop;
 
 class Channel {
  public:
-  using EventCallback = absl::AnyInvocable<void()>;
+  // Where the events go. An interface, not four callbacks: one pointer per
+  // channel instead of 128 bytes of closures (a channel exists per
+  // connection). Unimplemented events are ignored.
+  class Handler {
+   public:
+    virtual void OnReadable() {}
+    virtual void OnWritable() {}
+    // Hang-up without readable data (the peer is gone).
+    virtual void OnHangUp() {}
+    virtual void OnError() {}
 
-  Channel(EventLoop* loop, int fd);
+   protected:
+    ~Handler() = default;
+  };
+
+  // `handler` must outlive the channel.
+  Channel(EventLoop* loop, int fd, Handler* handler);
   ~Channel();
   Channel(const Channel&) = delete;
   Channel& operator=(const Channel&) = delete;
-
-  void SetReadCallback(EventCallback cb) { read_callback_ = std::move(cb); }
-  void SetWriteCallback(EventCallback cb) { write_callback_ = std::move(cb); }
-  // Hang-up without readable data (the peer is gone).
-  void SetCloseCallback(EventCallback cb) { close_callback_ = std::move(cb); }
-  void SetErrorCallback(EventCallback cb) { error_callback_ = std::move(cb); }
 
   // Keeps `owner` alive while one of this channel's handlers runs, so a
   // handler may drop the last other reference to the owner.
@@ -71,11 +78,8 @@ class Channel {
   bool registered_ = false;
   bool removed_ = false;
   bool tied_ = false;
+  Handler* const handler_;
   std::weak_ptr<void> owner_;
-  EventCallback read_callback_;
-  EventCallback write_callback_;
-  EventCallback close_callback_;
-  EventCallback error_callback_;
 };
 
 }  // namespace tao

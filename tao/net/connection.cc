@@ -89,11 +89,7 @@ void Connection::Establish() {
   // Closed before it started (e.g. a server Stop racing the accept): its
   // owner already saw the close; there is nothing to start.
   if (state() != State::kConnecting) return;
-  channel_ = std::make_unique<Channel>(loop_, transport_->fd());
-  channel_->SetReadCallback([this] { HandleRead(); });
-  channel_->SetWriteCallback([this] { HandleWrite(); });
-  channel_->SetCloseCallback([this] { HandleHangUp(); });
-  channel_->SetErrorCallback([this] { HandleSocketError(); });
+  channel_ = std::make_unique<Channel>(loop_, transport_->fd(), AsHandler());
   channel_->Tie(shared_from_this());
   ContinueHandshake();
 }

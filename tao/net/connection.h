@@ -56,6 +56,7 @@
 #include "tao/base/clock.h"
 #include "tao/net/buffer.h"
 #include "tao/net/callbacks.h"
+#include "tao/net/channel.h"
 #include "tao/net/compact_address.h"
 #include "tao/net/connection_handler.h"
 #include "tao/net/inet_address.h"
@@ -67,7 +68,6 @@
 
 namespace tao {
 
-class Channel;
 class EventLoop;
 
 // The endpoint that made a connection (TcpServer, TcpClient): what it learns
@@ -101,7 +101,8 @@ class ConnectionOwner {
   virtual void OnClosed(Connection& connection) = 0;
 };
 
-class Connection : public std::enable_shared_from_this<Connection> {
+class Connection : public std::enable_shared_from_this<Connection>,
+                   private Channel::Handler {
  public:
   enum class State { kConnecting, kConnected, kDisconnecting, kClosed };
 
@@ -218,6 +219,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void ContinueHandshake();
   void FinishEstablish();
+  // Channel::Handler.
+  Channel::Handler* AsHandler() { return this; }  // the base is private
+  void OnReadable() override { HandleRead(); }
+  void OnWritable() override { HandleWrite(); }
+  void OnHangUp() override { HandleHangUp(); }
+  void OnError() override { HandleSocketError(); }
   void HandleRead();
   void HandleWrite();
   void HandleHangUp();

@@ -79,10 +79,7 @@ void Connector::Attempt() {
     HandleWritable();
     return;
   }
-  channel_ = std::make_unique<Channel>(loop_, socket_.fd());
-  channel_->SetWriteCallback([this] { HandleWritable(); });
-  channel_->SetErrorCallback([this] { HandleWritable(); });
-  channel_->SetCloseCallback([this] { HandleWritable(); });
+  channel_ = std::make_unique<Channel>(loop_, socket_.fd(), AsHandler());
   channel_->Tie(weak_from_this());
   channel_->EnableWriting();
   std::weak_ptr<Connector> weak = weak_from_this();

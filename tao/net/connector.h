@@ -18,6 +18,7 @@
 #include "absl/random/random.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "tao/net/channel.h"
 #include "tao/net/inet_address.h"
 #include "tao/net/options.h"
 #include "tao/net/socket.h"
@@ -25,10 +26,10 @@
 
 namespace tao {
 
-class Channel;
 class EventLoop;
 
-class Connector : public std::enable_shared_from_this<Connector> {
+class Connector : public std::enable_shared_from_this<Connector>,
+                  private Channel::Handler {
  public:
   using ConnectedCallback = std::function<void(Socket socket)>;
   using FailedCallback =
@@ -56,6 +57,11 @@ class Connector : public std::enable_shared_from_this<Connector> {
 
  private:
   void Attempt();
+  // Channel::Handler: a connect finishing, failing or hung up alike.
+  Channel::Handler* AsHandler() { return this; }  // the base is private
+  void OnWritable() override { HandleWritable(); }
+  void OnError() override { HandleWritable(); }
+  void OnHangUp() override { HandleWritable(); }
   void HandleWritable();
   void Fail(absl::Status error);
   void ScheduleRetry();

@@ -42,11 +42,10 @@ EventLoop::EventLoop(const Clock* clock)
   absl::StatusOr<std::unique_ptr<Poller>> poller = Poller::Create();
   TAO_CHECK(poller.ok()) << poller.status();
   poller_ = *std::move(poller);
-  wakeup_channel_ = std::make_unique<Channel>(this, wakeup_fd_);
-  wakeup_channel_->SetReadCallback([this] { HandleWakeup(); });
+  wakeup_channel_ =
+      std::make_unique<Channel>(this, wakeup_fd_, &wakeup_handler_);
   wakeup_channel_->EnableReading();
-  timer_channel_ = std::make_unique<Channel>(this, timer_fd_);
-  timer_channel_->SetReadCallback([this] { HandleTimerFd(); });
+  timer_channel_ = std::make_unique<Channel>(this, timer_fd_, &timer_handler_);
   timer_channel_->EnableReading();
 }
 

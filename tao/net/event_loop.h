@@ -28,12 +28,11 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "tao/base/clock.h"
+#include "tao/net/channel.h"
 #include "tao/net/poller.h"
 #include "tao/timer/timer_queue.h"
 
 namespace tao {
-
-class Channel;
 
 class EventLoop {
  public:
@@ -99,6 +98,16 @@ class EventLoop {
   std::vector<Poller::ReadyEvent> ready_;
 
   const int wakeup_fd_;
+  // The loop's own channels: the wake-up eventfd and the timerfd.
+  struct ReadHandler final : Channel::Handler {
+    ReadHandler(void (EventLoop::*handle)(), EventLoop* loop)
+        : handle(handle), loop(loop) {}
+    void OnReadable() override { (loop->*handle)(); }
+    void (EventLoop::*handle)();
+    EventLoop* loop;
+  };
+  ReadHandler wakeup_handler_{&EventLoop::HandleWakeup, this};
+  ReadHandler timer_handler_{&EventLoop::HandleTimerFd, this};
   std::unique_ptr<Channel> wakeup_channel_;
 
   // Timers: loop-level ids map to the queue's ids (loop thread only).

@@ -150,22 +150,38 @@ TEST(EventLoopTest, RunEveryRepeatsUntilCancelledFromItsOwnCallback) {
   EXPECT_EQ(ticks.load(), 5);
 }
 
+// Reads one byte per readable event and stops listening.
+class ReadOnce final : public Channel::Handler {
+ public:
+  ReadOnce(int fd, absl::Notification* readable)
+      : fd_(fd), readable_(readable) {}
+  void set_channel(Channel* channel) { channel_ = channel; }
+  void OnReadable() override {
+    char byte;
+    ASSERT_EQ(::read(fd_, &byte, 1), 1);
+    EXPECT_EQ(byte, 'x');
+    channel_->DisableAll();
+    readable_->Notify();
+  }
+  void OnWritable() override { ADD_FAILURE() << "not asked for"; }
+
+ private:
+  const int fd_;
+  absl::Notification* const readable_;
+  Channel* channel_ = nullptr;
+};
+
 TEST(EventLoopTest, ChannelDeliversReadableEvents) {
   EventLoopThread thread;
   EventLoop* loop = thread.Start();
   int fds[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
   absl::Notification readable;
+  ReadOnce handler(fds[0], &readable);
   std::unique_ptr<Channel> channel;
   loop->RunInLoop([&] {
-    channel = std::make_unique<Channel>(loop, fds[0]);
-    channel->SetReadCallback([&] {
-      char byte;
-      ASSERT_EQ(::read(fds[0], &byte, 1), 1);
-      EXPECT_EQ(byte, 'x');
-      channel->DisableAll();
-      readable.Notify();
-    });
+    channel = std::make_unique<Channel>(loop, fds[0], &handler);
+    handler.set_channel(channel.get());
     channel->EnableReading();
   });
   ASSERT_EQ(::write(fds[1], "x", 1), 1);
