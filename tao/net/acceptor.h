@@ -28,7 +28,7 @@ namespace tao {
 
 class EventLoop;
 
-class Acceptor : private Channel::Handler {
+class Acceptor final : private Channel::Handler {
  public:
   using NewConnectionCallback =
       std::function<void(Socket socket, const InetAddress& peer)>;

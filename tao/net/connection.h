@@ -101,8 +101,8 @@ class ConnectionOwner {
   virtual void OnClosed(Connection& connection) = 0;
 };
 
-class Connection : public std::enable_shared_from_this<Connection>,
-                   private Channel::Handler {
+class Connection final : public std::enable_shared_from_this<Connection>,
+                         private Channel::Handler {
  public:
   enum class State { kConnecting, kConnected, kDisconnecting, kClosed };
 

@@ -28,8 +28,8 @@ namespace tao {
 
 class EventLoop;
 
-class Connector : public std::enable_shared_from_this<Connector>,
-                  private Channel::Handler {
+class Connector final : public std::enable_shared_from_this<Connector>,
+                        private Channel::Handler {
  public:
   using ConnectedCallback = std::function<void(Socket socket)>;
   using FailedCallback =
