@@ -34,6 +34,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "tao/net/buffer.h"
 #include "tao/net/socket.h"
 #include "tao/net/transport.h"
@@ -232,7 +234,22 @@ void GetSessions() {
   ERR_clear_error();
 }
 
+// The sessions expire (BoringSSL's default timeout for TLS 1.2 is two
+// hours): long runs take fresh ones every ten minutes.
+void RefreshSessionsIfOld() {
+  static absl::Time taken = absl::Now();
+  if (absl::Now() - taken < absl::Minutes(10)) return;
+  Fixture& fixture = GetFixture();
+  for (SSL_SESSION** slot : {&fixture.session12, &fixture.session13}) {
+    SSL_SESSION_free(*slot);
+    *slot = nullptr;
+  }
+  GetSessions();
+  taken = absl::Now();
+}
+
 void AfterHandshake(Start start, absl::string_view script) {
+  if (start != Start::kFull) RefreshSessionsIfOld();
   Pair pair = MakePair();
   SSL* ssl = Connect(pair, start);
 
