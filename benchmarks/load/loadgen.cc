@@ -79,7 +79,10 @@ ABSL_FLAG(int, depth, 1,
 ABSL_FLAG(int, payload, 32, "payload bytes per frame");
 ABSL_FLAG(double, seconds, 5,
           "measured duration; with --idle, how long to hold (0: until killed)");
-ABSL_FLAG(double, warmup, 0, "seconds of load before measuring starts");
+ABSL_FLAG(double, warmup, 0,
+          "seconds of load before measuring starts; the warmup lasts at "
+          "least until the first echo (at most --connect_timeout longer), "
+          "so a server slow to start is not measured as idle");
 ABSL_FLAG(double, rate, 0,
           "open loop: frames per second offered across all connections, "
           "latency from the intended send time (0: closed loop)");
@@ -724,8 +727,12 @@ int RunLoad(const Config& config, double seconds, double warmup,
   for (auto& w : workers) w->Start();
 
   const bool progress = absl::GetFlag(FLAGS_progress);
-  const int64_t measure_start = start_ns + static_cast<int64_t>(warmup * 1e9);
-  const int64_t end = measure_start + static_cast<int64_t>(seconds * 1e9);
+  int64_t measure_start = start_ns + static_cast<int64_t>(warmup * 1e9);
+  int64_t end = measure_start + static_cast<int64_t>(seconds * 1e9);
+  // Until the first echo the warmup goes on, but not past this.
+  const int64_t first_echo_deadline =
+      measure_start +
+      static_cast<int64_t>(absl::GetFlag(FLAGS_connect_timeout) * 1e9);
   Totals previous;  // at the last progress line
   Totals baseline;  // at the end of the warmup
   bool baseline_taken = warmup <= 0;
@@ -746,6 +753,12 @@ int RunLoad(const Config& config, double seconds, double warmup,
     const int64_t now = NowNs();
     if (!baseline_taken && now >= measure_start) {
       baseline = Collect(workers);
+      if (baseline.messages == 0 && baseline.open > 0 &&
+          now < first_echo_deadline) {
+        measure_start = now + 10'000'000;  // look again in 10 ms
+        end = measure_start + static_cast<int64_t>(seconds * 1e9);
+        continue;
+      }
       cpu_baseline = CpuSeconds();
       baseline_taken = true;
     }
@@ -809,6 +822,7 @@ int RunLoad(const Config& config, double seconds, double warmup,
   latency.Subtract(baseline.histogram);
   const double elapsed =
       std::max(1e-9, (measured_end - std::max(measure_start, start_ns)) / 1e9);
+  warmup = std::max(0.0, (measure_start - start_ns) / 1e9);  // as it ran
   const uint64_t messages = final_totals.messages - baseline.messages;
   const uint64_t bytes = final_totals.payload_bytes - baseline.payload_bytes;
   std::array<uint64_t, kNumErrorKinds> errors = drained_totals.errors;
