@@ -30,5 +30,5 @@ int main(int argc, char** argv) {
   tao::examples::ApplyTlsFlags(tao::examples::TlsRole::kServer, &settings.tls);
   chat::ChatServer chat(tao::examples::ServerOptionsOrExit(settings));
   return tao::examples::ServeUntilSignal("chat server", chat.server(),
-                                         settings.address, shutdown);
+                                         settings, shutdown);
 }

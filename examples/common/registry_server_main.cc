@@ -39,7 +39,7 @@ int RegistryServerMain(int argc, char** argv, const RegistryServer& spec,
     return 1;
   }
   Server server(options, &registry);
-  return ServeUntilSignal(spec.program, server, settings.address, shutdown);
+  return ServeUntilSignal(spec.program, server, settings, shutdown);
 }
 
 }  // namespace tao::examples

@@ -1,5 +1,6 @@
-// The tail of every example server's main(): listen, start, print where,
-// wait for Ctrl-C / SIGTERM, then stop gracefully.
+// The tail of every example server's main(): listen (and serve /metrics
+// and /healthz at --metrics_address or the config's metrics_address),
+// start, print where, wait for Ctrl-C / SIGTERM, then stop gracefully.
 #ifndef EXAMPLES_COMMON_SERVE_H_
 #define EXAMPLES_COMMON_SERVE_H_
 
@@ -7,14 +8,18 @@
 
 #include "absl/strings/string_view.h"
 #include "examples/common/shutdown_signal.h"
+#include "tao/message/config.h"
 #include "tao/message/server.h"
 
 namespace tao::examples {
 
 // Returns main()'s exit status: 0 after a signal-driven graceful stop, 1 when
 // the server could not listen or start (the reason goes to stderr).
+// Listens on settings.address; serves metrics at settings.metrics_address
+// unless --metrics_address (given on the command line, or without
+// --config) says otherwise.
 int ServeUntilSignal(absl::string_view program, Server& server,
-                     const std::string& address, ShutdownSignal& shutdown);
+                     const ServerSettings& settings, ShutdownSignal& shutdown);
 
 }  // namespace tao::examples
 

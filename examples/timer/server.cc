@@ -32,5 +32,5 @@ int main(int argc, char** argv) {
       tao::examples::ServerOptionsOrExit(settings),
       absl::GetFlag(FLAGS_interval), absl::GetFlag(FLAGS_ticks));
   return tao::examples::ServeUntilSignal("time server", *server,
-                                         settings.address, shutdown);
+                                         settings, shutdown);
 }

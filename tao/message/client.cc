@@ -3,6 +3,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "tao/base/status_macros.h"
+#include "tao/message/metrics_export.h"
 
 namespace tao {
 namespace {
@@ -21,18 +23,30 @@ Client::Client(ClientOptions options, const Registry* registry,
   // Starting the workers cannot fail but for a bad handler_threads, which
   // Connect reports.
   start_status_ = core_.Start();
+  collector_ = metrics_.AddCollector([this](MetricSink& sink) {
+    sink.AddGauge("tao_connections_open", "Connections open now.", {},
+                  static_cast<double>(connection_count()));
+    EmitMessageMetrics(core_.stats(), core_.dispatcher(), sink);
+    EmitHandshakeMetrics(options_.tls.get(), sink);
+  });
 }
 
-Client::~Client() { Stop(); }
+Client::~Client() {
+  Stop();
+  metrics_.RemoveCollector(collector_);
+}
 
 absl::Status Client::Connect(absl::string_view address) {
   if (!start_status_.ok()) return start_status_;
-  return tcp_.Connect(address);
+  TAO_RETURN_IF_ERROR(tcp_.Connect(address));
+  return StartMetrics();
 }
 
 void Client::Stop() {
+  DrainMetrics();
   tcp_.Stop();
   core_.Shutdown();
+  StopMetrics();
 }
 
 absl::Status Client::Send(const google::protobuf::Message& message) {

@@ -58,8 +58,10 @@ class Client final : public MessageEndpoint {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // OnConnect, OnClose, OnError, OnHighWaterMark, OnLowWaterMark, OnIdle:
-  // see MessageEndpoint (before Connect).
+  // OnConnect, OnClose, OnError, OnHighWaterMark, OnLowWaterMark, OnIdle,
+  // metrics, ListenMetrics: see MessageEndpoint (before Connect). The
+  // counts per message type cover the types registered when the client
+  // was constructed.
   void OnConnectFailed(ConnectFailedCallback cb) {
     tcp_.OnConnectFailed(std::move(cb));
   }
@@ -97,6 +99,7 @@ class Client final : public MessageEndpoint {
   // (MessageEndpoint::core_ outlives tcp_'s connections: a base.)
   absl::Status start_status_;  // of core_.Start()
   TcpClient tcp_;
+  uint64_t collector_ = 0;  // of metrics_: this client's numbers
 };
 
 }  // namespace tao

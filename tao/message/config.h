@@ -43,12 +43,12 @@ namespace tao {
 // endpoint's options plus what is not an option of the endpoint: the
 // address (Listen's or Connect's argument), the TLS configuration from
 // which EndpointOptions::tls is built (MakeServerOptions), and the metrics
-// endpoint's address.
+// endpoint's address (ListenMetrics' argument).
 struct ServerSettings {
   // Where to listen ("0.0.0.0:12345"); empty: not configured.
   std::string address;
-  // Reserved for the metrics endpoint: where it will listen. Validated as
-  // an address; nothing in tao listens on it yet. Empty: none.
+  // Where the metrics endpoint listens (Server::ListenMetrics). Empty:
+  // none.
   std::string metrics_address;
   // options.tls stays null here: it is built from `tls`.
   ServerOptions options;
@@ -60,7 +60,8 @@ struct ClientSettings {
   // The server to connect to ("127.0.0.1:12345", "host.name:12345");
   // empty: not configured.
   std::string address;
-  // Reserved for the metrics endpoint, as in ServerSettings.
+  // Where the metrics endpoint listens (Client::ListenMetrics). Empty:
+  // none.
   std::string metrics_address;
   // options.tls stays null here: it is built from `tls`.
   ClientOptions options;

@@ -1,5 +1,7 @@
 #include "tao/message/dispatcher.h"
 
+#include <time.h>
+
 #include <algorithm>
 #include <exception>
 #include <string>
@@ -17,6 +19,16 @@ namespace tao {
 namespace {
 
 constexpr auto kRelaxed = std::memory_order_relaxed;
+
+// One handler call in this many is timed for the latency histogram (per
+// thread), so timing costs two clock reads per 16 messages.
+constexpr uint32_t kLatencySampleEvery = 16;
+
+int64_t MonotonicNanos() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
 
 }  // namespace
 
@@ -41,12 +53,16 @@ Dispatcher::Dispatcher(const Registry* registry, const Codec* codec,
       max_queued_bytes_(std::max<size_t>(options.max_queued_bytes, 2)),
       max_total_queued_bytes_(
           std::max<size_t>(options.max_total_queued_bytes, 2)),
-      on_error_(std::move(on_error)) {}
+      on_error_(std::move(on_error)),
+      handled_(std::make_unique<TypeCounters>(registry)),
+      handler_latency_(*Histogram::Create(LatencyBuckets())) {}
 
 Dispatcher::~Dispatcher() { Shutdown(); }
 
 absl::Status Dispatcher::Start() {
   if (pool_ != nullptr) return absl::OkStatus();
+  // Every handler is registered by now (no connection exists yet).
+  handled_ = std::make_unique<TypeCounters>(registry_);
   TAO_ASSIGN_OR_RETURN(const int threads,
                        ResolveThreadCount(handler_threads_, "handler_threads"));
   if (threads > 0) pool_ = std::make_unique<WorkerPool>(threads);
@@ -59,14 +75,18 @@ void Dispatcher::Shutdown() {
 
 DispatchStats Dispatcher::stats() const {
   DispatchStats stats;
-  stats.messages = messages_.load(kRelaxed);
-  stats.heartbeats = heartbeats_.load(kRelaxed);
+  stats.messages = handled_->total();
+  stats.heartbeats = heartbeats_.Value();
   stats.unknown_types = unknown_types_.load(kRelaxed);
   stats.bad_frames = bad_frames_.load(kRelaxed);
   stats.bad_payloads = bad_payloads_.load(kRelaxed);
   stats.handler_exceptions = handler_exceptions_.load(kRelaxed);
   stats.handled_after_close = handled_after_close_.load(kRelaxed);
   stats.queued_bytes = total_queued_bytes_.load(kRelaxed);
+  // Done after enqueued: never below zero.
+  const uint64_t done = dequeued_.Value();
+  const uint64_t posted = enqueued_.Value();
+  stats.queued_messages = posted > done ? posted - done : 0;
   stats.peak_queued_bytes = peak_queued_bytes_.load(kRelaxed);
   stats.queue_full_pauses = queue_full_pauses_.load(kRelaxed);
   stats.frame_timeouts = frame_timeouts_.load(kRelaxed);
@@ -182,7 +202,7 @@ void Dispatcher::HandleFrame(Connection& connection, const Frame& frame,
             " payload bytes, not 8 (an int64 timestamp)")));
         return;
       }
-      heartbeats_.fetch_add(1, kRelaxed);
+      heartbeats_.Increment();
       return;
     }
     unknown_types_.fetch_add(1, kRelaxed);
@@ -196,7 +216,7 @@ void Dispatcher::HandleFrame(Connection& connection, const Frame& frame,
     }
     return;
   }
-  messages_.fetch_add(1, kRelaxed);
+  handled_->Count(frame.type);
   if (pool_ == nullptr) {
     RunHandler(connection, *dispatch, frame.type, frame.payload);
   } else {
@@ -211,11 +231,15 @@ void Dispatcher::RunHandler(Connection& connection,
     handled_after_close_.fetch_add(1, kRelaxed);
   }
   Context context(connection, *endpoint_, type);
+  thread_local uint32_t calls = 0;
+  const bool timed = calls++ % kLatencySampleEvery == 0;
+  const int64_t start_ns = timed ? MonotonicNanos() : 0;
   bool threw = false;
   absl::Status status = Contain(
       [&] { return dispatch(context, payload); },
       [type] { return absl::StrCat("the handler of message type ", type); },
       &threw);
+  if (timed) handler_latency_->Observe((MonotonicNanos() - start_ns) * 1e-9);
   if (!status.ok()) {
     (threw ? handler_exceptions_ : bad_payloads_).fetch_add(1, kRelaxed);
     connection.CloseWithError(std::move(status));
@@ -247,6 +271,7 @@ void Dispatcher::Enqueue(Connection& connection, ConnectionState& state,
                          const Registry::DispatchFn& dispatch, int32_t type,
                          absl::string_view payload) {
   const size_t bytes = payload.size();
+  enqueued_.Increment();
   state.queued_messages.fetch_add(1);
   state.queued_bytes.fetch_add(bytes);
   const size_t total = total_queued_bytes_.fetch_add(bytes) + bytes;
@@ -337,6 +362,7 @@ bool Dispatcher::PauseIfBacklogFull(Connection& connection,
 
 void Dispatcher::OnHandlerDone(Connection& connection, ConnectionState& state,
                                size_t bytes) {
+  dequeued_.Increment();
   const size_t messages = state.queued_messages.fetch_sub(1) - 1;
   const size_t own_bytes = state.queued_bytes.fetch_sub(bytes) - bytes;
   const size_t total = total_queued_bytes_.fetch_sub(bytes) - bytes;

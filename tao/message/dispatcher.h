@@ -38,6 +38,9 @@
 #include "tao/concurrent/worker_pool.h"
 #include "tao/message/options.h"
 #include "tao/message/registry.h"
+#include "tao/message/type_counters.h"
+#include "tao/metrics/counter.h"
+#include "tao/metrics/histogram.h"
 #include "tao/net/buffer.h"
 #include "tao/net/callbacks.h"
 #include "tao/net/connection.h"
@@ -64,6 +67,7 @@ struct DispatchStats {
   // connection that was under its own bounds).
   uint64_t queued_bytes = 0;
   uint64_t peak_queued_bytes = 0;
+  uint64_t queued_messages = 0;  // with a pool: waiting for handlers now
   // Times decoding stopped because a connection's or the endpoint's
   // backlog was full (reading paused).
   uint64_t queue_full_pauses = 0;
@@ -151,6 +155,12 @@ class Dispatcher {
                absl::AnyInvocable<void()> work);
 
   DispatchStats stats() const;
+  // Messages handled per type (after Start: of the types registered then).
+  const TypeCounters& handled_by_type() const { return *handled_; }
+  // How long handlers took, in seconds (one call in 16 per thread timed).
+  HistogramSnapshot handler_latency() const {
+    return handler_latency_->Snapshot();
+  }
   // Worker threads (0: handlers run inline).
   int handler_threads() const { return pool_ ? pool_->threads() : 0; }
 
@@ -207,9 +217,14 @@ class Dispatcher {
   const ErrorCallback on_error_;
   std::unique_ptr<WorkerPool> pool_;  // null: inline
 
-  // DispatchStats. Frames handled:
-  std::atomic<uint64_t> messages_{0};
-  std::atomic<uint64_t> heartbeats_{0};
+  // DispatchStats. Frames handled (sharded: counted on every loop and
+  // worker thread), by type:
+  std::unique_ptr<TypeCounters> handled_;
+  Counter heartbeats_;
+  const std::unique_ptr<Histogram> handler_latency_;
+  // With a pool: messages posted to strands, and run.
+  Counter enqueued_;
+  Counter dequeued_;
   std::atomic<uint64_t> unknown_types_{0};
   // Failures that closed their connection:
   std::atomic<uint64_t> bad_frames_{0};

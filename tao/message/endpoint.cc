@@ -33,14 +33,18 @@ absl::Status Endpoint::Send(Connection& connection,
                             const google::protobuf::Message& message) const {
   std::string& frame = EncodeScratch();
   TAO_RETURN_IF_ERROR(AppendMessageFrame(codec(), message, &frame));
-  return connection.Send(absl::string_view(frame));
+  TAO_RETURN_IF_ERROR(connection.Send(absl::string_view(frame)));
+  frames_sent_.Increment();
+  return absl::OkStatus();
 }
 
 absl::Status Endpoint::SendRaw(Connection& connection, int32_t type,
                                absl::string_view payload) const {
   std::string& frame = EncodeScratch();
   TAO_RETURN_IF_ERROR(codec().AppendFrame(type, payload, &frame));
-  return connection.Send(absl::string_view(frame));
+  TAO_RETURN_IF_ERROR(connection.Send(absl::string_view(frame)));
+  frames_sent_.Increment();
+  return absl::OkStatus();
 }
 
 size_t Endpoint::BroadcastFrame(const absl::Cord& frame) const {
@@ -54,14 +58,18 @@ size_t Endpoint::BroadcastFrame(const absl::Cord& frame) const {
 absl::StatusOr<size_t> Endpoint::Broadcast(
     const google::protobuf::Message& message) const {
   TAO_ASSIGN_OR_RETURN(absl::Cord frame, EncodeMessageFrame(codec(), message));
-  return BroadcastFrame(frame);
+  const size_t accepted = BroadcastFrame(frame);
+  frames_sent_.Increment(accepted);
+  return accepted;
 }
 
 absl::StatusOr<size_t> Endpoint::BroadcastRaw(int32_t type,
                                               absl::string_view payload) const {
   TAO_ASSIGN_OR_RETURN(absl::Cord frame,
                        EncodeRawFrame(codec(), type, payload));
-  return BroadcastFrame(frame);
+  const size_t accepted = BroadcastFrame(frame);
+  frames_sent_.Increment(accepted);
+  return accepted;
 }
 
 absl::Status Endpoint::Unicast(uint64_t id,

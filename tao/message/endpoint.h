@@ -21,6 +21,7 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/string_view.h"
 #include "codec/codec.h"
+#include "tao/metrics/counter.h"
 #include "tao/net/callbacks.h"
 #include "tao/net/connection.h"
 
@@ -67,6 +68,13 @@ class Endpoint {
                        const google::protobuf::Message& message) const;
   absl::Status UnicastRaw(uint64_t id, int32_t type,
                           absl::string_view payload) const;
+
+  // Frames queued by Send, SendRaw, Unicast* and Broadcast* (a broadcast
+  // counts once per connection that accepted it).
+  uint64_t frames_sent() const { return frames_sent_.Value(); }
+
+ private:
+  mutable Counter frames_sent_;
 };
 
 }  // namespace tao

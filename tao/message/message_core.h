@@ -14,11 +14,15 @@
 #include <memory>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "codec/codec.h"
 #include "tao/message/dispatcher.h"
 #include "tao/message/endpoint.h"
 #include "tao/message/heartbeat.h"
 #include "tao/message/options.h"
+#include "tao/metrics/counter.h"
+#include "tao/metrics/metric_registry.h"
+#include "tao/metrics/metrics_server.h"
 #include "tao/net/callbacks.h"
 #include "tao/net/connection_handler.h"
 
@@ -30,6 +34,10 @@ class Registry;
 // The message layer's counters; a snapshot.
 struct MessageStats : DispatchStats {
   uint64_t closed_idle = 0;  // closed by the heartbeat timeout
+  // Connections whose queued output crossed the high water mark going up
+  // (once per crossing).
+  uint64_t high_water_crossings = 0;
+  uint64_t frames_sent = 0;  // Endpoint::frames_sent()
 };
 
 // The user's callbacks for connection events of a message endpoint.
@@ -69,6 +77,8 @@ class MessageCore {
   Dispatcher& dispatcher() { return dispatcher_; }
   HeartbeatMonitor& heartbeat() { return heartbeat_; }
   MessageStats stats() const;
+  // A connection's output crossed its high water mark (any loop thread).
+  void CountHighWaterCrossing() { high_water_crossings_.Increment(); }
 
  private:
   const std::shared_ptr<const Codec> codec_;
@@ -76,6 +86,7 @@ class MessageCore {
   MessageCallbacks callbacks_;
   Dispatcher dispatcher_;
   HeartbeatMonitor heartbeat_;
+  Counter high_water_crossings_;
 };
 
 // What the message Server and Client share on top of Endpoint: their core
@@ -98,11 +109,35 @@ class MessageEndpoint : public Endpoint {
 
   const Codec& codec() const override { return core_.codec(); }
 
+  // This endpoint's metrics: its own numbers (metrics_export.h; read when
+  // scraped) and any the user adds. Any thread.
+  MetricRegistry& metrics() { return metrics_; }
+  const MetricRegistry& metrics() const { return metrics_; }
+  // Serves metrics() over HTTP at `address` (GET /metrics, and /healthz:
+  // 200 while serving, 503 once Stop began; see MetricsServer) from Start
+  // (a Server) or Connect (a Client) until Join / Stop, on a loop of its
+  // own. Binds now, so metrics_address() tells the port chosen for ":0".
+  // Before Start / Connect; once.
+  absl::Status ListenMetrics(absl::string_view address,
+                             MetricsServerOptions options = {});
+  // Where the metrics are served; an empty InetAddress when they are not.
+  InetAddress metrics_address() const;
+
  protected:
   MessageEndpoint(const MessageOptions& options, const Registry* registry)
       : core_(options, registry, this) {}
+  ~MessageEndpoint() override;
+
+  // The endpoint's lifecycle, for the metrics listener (no-ops without
+  // one): serving from Start, draining from Stop, gone at Join.
+  absl::Status StartMetrics();
+  void DrainMetrics();
+  void StopMetrics();
 
   MessageCore core_;
+  // After core_ (collectors read it), and destroyed first of the two.
+  MetricRegistry metrics_;
+  std::unique_ptr<MetricsServer> metrics_server_;
 };
 
 }  // namespace tao

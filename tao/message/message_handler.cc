@@ -26,6 +26,7 @@ absl::Status MessageHandler::OnPeerEof(Connection& connection,
 }
 
 void MessageHandler::OnHighWater(Connection& connection, size_t queued) {
+  core_.CountHighWaterCrossing();
   const MessageCallbacks& callbacks = core_.callbacks();
   if (callbacks.on_high_water_mark) {
     callbacks.on_high_water_mark(connection, queued);

@@ -29,6 +29,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
@@ -79,6 +80,11 @@ class Registry {
   bool Contains(int32_t type) const { return entries_.contains(type); }
   bool has_catch_all() const { return catch_all_ != nullptr; }
   size_t size() const { return entries_.size(); }
+  // `fn(type, name)` for every type with a handler of its own (any order).
+  void ForEachType(
+      absl::FunctionRef<void(int32_t type, absl::string_view name)> fn) const {
+    for (const auto& [type, entry] : entries_) fn(type, entry.name);
+  }
   // The registered type's name ("tao.test.Chat", or "raw" for raw handlers).
   absl::string_view TypeName(int32_t type) const;
 

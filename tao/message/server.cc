@@ -3,22 +3,37 @@
 #include <utility>
 
 #include "tao/base/status_macros.h"
+#include "tao/message/metrics_export.h"
 
 namespace tao {
 
 Server::Server(ServerOptions options, const Registry* registry)
     : MessageEndpoint(options, registry),
       options_(std::move(options)),
-      tcp_(options_, core_.factory()) {}
+      tcp_(options_, core_.factory()) {
+  collector_ = metrics_.AddCollector([this](MetricSink& sink) {
+    const ServerStats snapshot = stats();
+    EmitTcpServerMetrics(snapshot, sink);
+    EmitMessageMetrics(snapshot, core_.dispatcher(), sink);
+    EmitHandshakeMetrics(options_.tls.get(), sink);
+  });
+}
 
 Server::~Server() {
   tcp_.Stop(absl::ZeroDuration());  // no-op when already stopped
   Join();
+  metrics_.RemoveCollector(collector_);
 }
 
 absl::Status Server::Start() {
   TAO_RETURN_IF_ERROR(core_.Start());
-  return tcp_.Start();
+  TAO_RETURN_IF_ERROR(tcp_.Start());
+  return StartMetrics();
+}
+
+void Server::Stop(absl::Duration grace) {
+  DrainMetrics();
+  tcp_.Stop(grace);
 }
 
 absl::Status Server::Run() {
@@ -32,6 +47,7 @@ void Server::Join() {
   // while the loops still exist, so nothing they post reaches a dead loop.
   tcp_.Join([this] { core_.Shutdown(); });
   core_.Shutdown();  // not started: no-op; idempotent
+  StopMetrics();
 }
 
 ServerStats Server::stats() const {

@@ -57,8 +57,8 @@ class Server final : public MessageEndpoint {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // OnConnect, OnClose, OnError, OnHighWaterMark, OnLowWaterMark, OnIdle:
-  // see MessageEndpoint (before Start).
+  // OnConnect, OnClose, OnError, OnHighWaterMark, OnLowWaterMark, OnIdle,
+  // metrics, ListenMetrics: see MessageEndpoint (before Start).
 
   // See TcpServer.
   absl::Status Listen(absl::string_view address) {
@@ -67,7 +67,8 @@ class Server final : public MessageEndpoint {
   const InetAddress& listen_address() const { return tcp_.listen_address(); }
   absl::Status Start();
   absl::Status Run();
-  void Stop(absl::Duration grace = absl::Seconds(5)) { tcp_.Stop(grace); }
+  // Also turns /healthz of the metrics listener (ListenMetrics) to 503.
+  void Stop(absl::Duration grace = absl::Seconds(5));
   void Join();
 
   // --- Endpoint ---
@@ -96,6 +97,7 @@ class Server final : public MessageEndpoint {
   const ServerOptions options_;
   // (MessageEndpoint::core_ outlives tcp_'s connections: a base.)
   TcpServer tcp_;
+  uint64_t collector_ = 0;  // of metrics_: this server's numbers
 };
 
 }  // namespace tao

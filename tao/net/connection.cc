@@ -351,7 +351,8 @@ void Connection::FlushOutput() {
     if (*written == 0) break;
     output_.Consume(*written);
     ReleaseBytes(*written, *written - ConsumeUncharged(*written));
-    bytes_written_.fetch_add(*written, kRelaxed);
+    EventLoop::AddOnOwnerThread(bytes_written_, *written);
+    loop_->CountWritten(*written);
     last_write_ns_.store(ToNanos(loop_->Now()), kRelaxed);
     if (*written < offered) break;  // the socket is full
   }
@@ -478,7 +479,8 @@ void Connection::HandleRead() {
     return;
   }
   if (result->bytes > 0) {
-    bytes_read_.fetch_add(result->bytes, kRelaxed);
+    EventLoop::AddOnOwnerThread(bytes_read_, result->bytes);
+    loop_->CountRead(result->bytes);
     last_read_ns_.store(ToNanos(loop_->Now()), kRelaxed);
     DeliverInput();
     if (state() == State::kClosed) return;

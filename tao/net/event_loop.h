@@ -80,6 +80,23 @@ class EventLoop {
   // Number of functors queued and not yet run (approximate; any thread).
   size_t queue_size() const;
 
+  // Bytes the connections of this loop read and wrote, for metrics. Counted
+  // by the loop thread alone (CountRead/CountWritten, loop thread only: a
+  // plain load and store, no atomic read-modify-write), read from any.
+  void CountRead(uint64_t n) { AddOnOwnerThread(bytes_read_, n); }
+  void CountWritten(uint64_t n) { AddOnOwnerThread(bytes_written_, n); }
+  uint64_t bytes_read() const {
+    return bytes_read_.load(std::memory_order_relaxed);
+  }
+  uint64_t bytes_written() const {
+    return bytes_written_.load(std::memory_order_relaxed);
+  }
+  // `counter += n` for a counter only one thread writes.
+  static void AddOnOwnerThread(std::atomic<uint64_t>& counter, uint64_t n) {
+    counter.store(counter.load(std::memory_order_relaxed) + n,
+                  std::memory_order_relaxed);
+  }
+
  private:
   TimerId AddTimer(MonoTime deadline, absl::Duration interval, Functor fn);
   void AddTimerInLoop(uint64_t id, MonoTime deadline, absl::Duration interval,
@@ -128,6 +145,9 @@ class EventLoop {
   // both keep their capacity.
   static constexpr size_t kMaxRetainedFunctors = 1024;
   std::vector<Functor> running_;
+
+  std::atomic<uint64_t> bytes_read_{0};
+  std::atomic<uint64_t> bytes_written_{0};
 };
 
 }  // namespace tao

@@ -187,6 +187,11 @@ void TcpServer::OnClosing(Connection& /*connection*/,
   if (!reason.ok() && !absl::IsCancelled(reason)) {  // refusals: no error
     closed_with_error_.fetch_add(1, std::memory_order_relaxed);
   }
+  const size_t code = static_cast<size_t>(reason.code());
+  closed_by_code_[code < kNumStatusCodes
+                      ? code
+                      : static_cast<size_t>(absl::StatusCode::kUnknown)]
+      .fetch_add(1, std::memory_order_relaxed);
 }
 
 void TcpServer::OnClosed(Connection& connection) {
@@ -273,6 +278,15 @@ void TcpServer::Join(absl::FunctionRef<void()> before_loops_stop) {
     loops_->loop(i % loops_->size())->RunInLoop([acceptor] {
       acceptor->Stop();
     });
+  }
+  {
+    // Every connection has closed: the loops' byte counts are final.
+    absl::MutexLock lock(&io_totals_mu_);
+    for (const EventLoop* loop : loops_->loops()) {
+      final_bytes_received_ += loop->bytes_read();
+      final_bytes_sent_ += loop->bytes_written();
+    }
+    loops_stopped_ = true;
   }
   loops_->Stop();
   joined_ = true;
@@ -492,6 +506,22 @@ TcpServerStats TcpServer::stats() const {
   stats.held_input_bytes = held_input_bytes_.load(std::memory_order_relaxed);
   stats.connections = connections_.size();
   stats.queued_output_bytes = budget_->used();
+  {
+    absl::MutexLock lock(&io_totals_mu_);
+    if (loops_stopped_) {
+      stats.bytes_received = final_bytes_received_;
+      stats.bytes_sent = final_bytes_sent_;
+    } else if (started_.load(std::memory_order_acquire)) {
+      for (const EventLoop* loop : loops_->loops()) {
+        stats.bytes_received += loop->bytes_read();
+        stats.bytes_sent += loop->bytes_written();
+      }
+    }
+  }
+  for (size_t code = 0; code < kNumStatusCodes; ++code) {
+    stats.closed_by_code[code] =
+        closed_by_code_[code].load(std::memory_order_relaxed);
+  }
   return stats;
 }
 

@@ -28,6 +28,7 @@
 #ifndef TAO_NET_TCP_SERVER_H_
 #define TAO_NET_TCP_SERVER_H_
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -61,6 +62,9 @@ class EventLoop;
 class EventLoopThreadPool;
 class OutputBudget;
 
+// absl::StatusCode values: OK (0) to UNAUTHENTICATED (16).
+inline constexpr size_t kNumStatusCodes = 17;
+
 // Counters since Start(); a snapshot.
 struct TcpServerStats {
   uint64_t accepted = 0;
@@ -83,6 +87,13 @@ struct TcpServerStats {
   // bound (max_total_held_input_bytes) was exceeded.
   uint64_t closed_over_input_bound = 0;
   size_t held_input_bytes = 0;  // across all connections
+  // Bytes read from and written to connections (TLS: the encrypted bytes).
+  uint64_t bytes_received = 0;
+  uint64_t bytes_sent = 0;
+  // Connections closed, by the absl::StatusCode of their close reason (OK:
+  // an orderly close by either side; CANCELLED: refused by OnConnected or
+  // closed by Stop).
+  std::array<uint64_t, kNumStatusCodes> closed_by_code{};
 };
 
 class TcpServer final : private ConnectionOwner {
@@ -186,6 +197,7 @@ class TcpServer final : private ConnectionOwner {
   std::atomic<uint64_t> evicted_idle_{0};
   std::atomic<uint64_t> closed_over_input_bound_{0};
   std::atomic<size_t> held_input_bytes_{0};
+  std::array<std::atomic<uint64_t>, kNumStatusCodes> closed_by_code_{};
   // Connections being closed for the input bound, and what they hold.
   absl::flat_hash_map<uint64_t, size_t> input_evicting_
       ABSL_GUARDED_BY(reclaim_mu_);
@@ -206,6 +218,13 @@ class TcpServer final : private ConnectionOwner {
   mutable size_t reclaiming_bytes_ ABSL_GUARDED_BY(reclaim_mu_) = 0;
   mutable int64_t fruitless_reclaim_ns_ ABSL_GUARDED_BY(reclaim_mu_) = 0;
   mutable size_t fruitless_wanted_ ABSL_GUARDED_BY(reclaim_mu_) = SIZE_MAX;
+
+  // The loops' byte counts (EventLoop::bytes_read), kept when Join stops
+  // the loops (after which they are gone).
+  mutable absl::Mutex io_totals_mu_;
+  bool loops_stopped_ ABSL_GUARDED_BY(io_totals_mu_) = false;
+  uint64_t final_bytes_received_ ABSL_GUARDED_BY(io_totals_mu_) = 0;
+  uint64_t final_bytes_sent_ ABSL_GUARDED_BY(io_totals_mu_) = 0;
 
   mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

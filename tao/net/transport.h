@@ -10,7 +10,9 @@
 #include <sys/uio.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -84,6 +86,13 @@ class TcpTransport final : public Transport {
   Socket socket_;
 };
 
+// The handshakes a TransportFactory's transports made, for metrics.
+struct HandshakeStats {
+  uint64_t completed = 0;  // full and resumed
+  uint64_t resumed = 0;
+  uint64_t failed = 0;  // failed, timed out, refused
+};
+
 // Makes the transport for each new connection of a server or client that
 // does not use plain TCP (see ServerOptions::tls; TlsContext implements it).
 // Thread safety: Wrap may be called from any I/O loop concurrently.
@@ -94,6 +103,11 @@ class TransportFactory {
   // verification); empty on the server side.
   virtual absl::StatusOr<std::unique_ptr<Transport>> Wrap(
       Socket socket, absl::string_view server_name) const = 0;
+  // Counts of its transports' handshakes; nullopt when they have none.
+  // Any thread.
+  virtual std::optional<HandshakeStats> handshake_stats() const {
+    return std::nullopt;
+  }
 };
 
 // `factory->Wrap(...)`, or a TcpTransport when `factory` is null.

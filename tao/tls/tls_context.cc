@@ -554,6 +554,15 @@ TlsOptions TlsContext::options() const {
   return options_;
 }
 
+std::optional<HandshakeStats> TlsContext::handshake_stats() const {
+  const TlsStats tls = stats();
+  HandshakeStats handshakes;
+  handshakes.completed = tls.handshakes_completed;
+  handshakes.resumed = tls.resumed;
+  handshakes.failed = tls.handshakes_failed;
+  return handshakes;
+}
+
 TlsStats TlsContext::stats() const {
   TlsStats s;
   s.handshakes_started = started_.load(std::memory_order_relaxed);

@@ -257,6 +257,8 @@ class TlsContext : public TransportFactory,
   Role role() const { return role_; }
   TlsOptions options() const;
   TlsStats stats() const;
+  // TransportFactory: stats() as HandshakeStats.
+  std::optional<HandshakeStats> handshake_stats() const override;
 
  private:
   friend class TlsTransport;

@@ -1,0 +1,19 @@
+#include "tao/metrics/counter.h"
+
+namespace tao {
+namespace metrics_internal {
+
+size_t NextThreadShard() {
+  static std::atomic<size_t> next{0};
+  return next.fetch_add(1, std::memory_order_relaxed) & (kCounterShards - 1);
+}
+
+}  // namespace metrics_internal
+
+uint64_t Counter::Value() const {
+  uint64_t sum = 0;
+  for (const Shard& s : shards_) sum += s.value.load(std::memory_order_relaxed);
+  return sum;
+}
+
+}  // namespace tao
