@@ -157,7 +157,7 @@ class Dispatcher {
   DispatchStats stats() const;
   // Messages handled per type (after Start: of the types registered then).
   const TypeCounters& handled_by_type() const { return *handled_; }
-  // How long handlers took, in seconds (one call in 16 per thread timed).
+  // How long handlers took, in seconds (one call in 32 per thread timed).
   HistogramSnapshot handler_latency() const {
     return handler_latency_->Snapshot();
   }
@@ -166,7 +166,7 @@ class Dispatcher {
 
  private:
   void HandleFrame(Connection& connection, const Frame& frame,
-                   ConnectionState& state);
+                   ConnectionState& state, TypeCounters::Tally& handled);
   void RunHandler(Connection& connection, const Registry::DispatchFn& dispatch,
                   int32_t type, absl::string_view payload);
   // Adds the frame to state.batch (counted as queued at once).

@@ -115,7 +115,7 @@ void EmitMessageMetrics(const MessageStats& s, const Dispatcher& dispatcher,
                   "send (replies lost).",
                   {}, s.handled_after_close);
   sink.AddHistogram("tao_handler_latency_seconds",
-                    "Time handlers took (one call in 16 per thread timed).", {},
+                    "Time handlers took (one call in 32 per thread timed).", {},
                     dispatcher.handler_latency());
   sink.AddGauge("tao_worker_queue_messages",
                 "Messages waiting for a worker (handler pool).", {},

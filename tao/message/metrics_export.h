@@ -21,7 +21,7 @@
 //                                             unknown_type, frame_timeout,
 //                                             truncated_frame
 //   handler_exceptions_total, handled_after_close_total
-//   handler_latency_seconds                   histogram (1 call in 16 timed)
+//   handler_latency_seconds                   histogram (1 call in 32 timed)
 //   worker_queue_messages, worker_queue_bytes, worker_queue_peak_bytes
 //   worker_queue_full_pauses_total
 //   high_water_crossings_total

@@ -30,6 +30,11 @@ TypeCounters::TypeCounters(const Registry* registry) {
   }
 }
 
+void TypeCounters::CountSlow(int32_t type, uint64_t n) {
+  auto it = sparse_.find(type);
+  (it != sparse_.end() ? *it->second : others_).Increment(n);
+}
+
 void TypeCounters::ForEach(
     absl::FunctionRef<void(int32_t, absl::string_view, uint64_t)> fn) const {
   for (const Entry& entry : entries_) {

@@ -5,7 +5,8 @@
 // hash lookup above; every other type (the catch-all's) shares one.
 //
 // Thread safety: Count from any thread (sharded counters); ForEach and
-// total from any thread; construction is not concurrent with anything.
+// total from any thread; construction is not concurrent with anything. A
+// Tally belongs to the thread that made it.
 #ifndef TAO_MESSAGE_TYPE_COUNTERS_H_
 #define TAO_MESSAGE_TYPE_COUNTERS_H_
 
@@ -32,16 +33,45 @@ class TypeCounters {
   TypeCounters(const TypeCounters&) = delete;
   TypeCounters& operator=(const TypeCounters&) = delete;
 
-  void Count(int32_t type) {
-    Counter* counter = nullptr;
-    if (type >= 0 && type < static_cast<int32_t>(dense_.size())) {
-      counter = dense_[type];
-    } else if (!sparse_.empty()) {
-      auto it = sparse_.find(type);
-      if (it != sparse_.end()) counter = it->second;
+  void Count(int32_t type, uint64_t n = 1) {
+    // Unsigned: negative ids fail the bounds check too.
+    if (static_cast<uint32_t>(type) < dense_.size()) [[likely]] {
+      if (Counter* counter = dense_[static_cast<uint32_t>(type)]) {
+        counter->Increment(n);
+        return;
+      }
     }
-    (counter != nullptr ? *counter : others_).Increment();
+    CountSlow(type, n);
   }
+
+  // Counts the messages of one read on one thread: a plain increment per
+  // message, one Count per run of equal types (when the type changes and
+  // at destruction). Not thread-safe; lives on one thread's stack.
+  class Tally {
+   public:
+    explicit Tally(TypeCounters& counters) : counters_(counters) {}
+    ~Tally() { Flush(); }
+    Tally(const Tally&) = delete;
+    Tally& operator=(const Tally&) = delete;
+
+    void Add(int32_t type) {
+      if (type != type_) {
+        Flush();
+        type_ = type;
+      }
+      ++pending_;
+    }
+
+   private:
+    void Flush() {
+      if (pending_ > 0) counters_.Count(type_, pending_);
+      pending_ = 0;
+    }
+
+    TypeCounters& counters_;
+    int32_t type_ = 0;
+    uint64_t pending_ = 0;
+  };
 
   // `fn(type, name, count)` per registered type (sorted by type).
   void ForEach(absl::FunctionRef<void(int32_t type, absl::string_view name,
@@ -57,6 +87,9 @@ class TypeCounters {
     std::string name;
     Counter counter;
   };
+  // Types past the dense range, and types without a counter.
+  void CountSlow(int32_t type, uint64_t n);
+
   std::deque<Entry> entries_;    // sorted by type; stable addresses
   std::vector<Counter*> dense_;  // by type id; null: not registered
   absl::flat_hash_map<int32_t, Counter*> sparse_;

@@ -5,7 +5,8 @@ namespace metrics_internal {
 
 size_t NextThreadShard() {
   static std::atomic<size_t> next{0};
-  return next.fetch_add(1, std::memory_order_relaxed) & (kCounterShards - 1);
+  const size_t n = next.fetch_add(1, std::memory_order_relaxed);
+  return n < kOwnedShards ? n : kSharedShard;
 }
 
 }  // namespace metrics_internal

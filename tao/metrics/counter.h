@@ -1,7 +1,8 @@
 // Counter and Gauge: numbers a monitoring system scrapes, cheap enough for
 // the hot path. A Counter only goes up; it is split into cache-line-sized
-// shards, each thread adding to its own (relaxed atomics, no line shared
-// between I/O loops), and Value() sums them on scrape. A Gauge is one
+// shards, each thread adding to its own (no line shared between I/O loops,
+// no locked instruction for the threads that own a shard), and Value()
+// sums them on scrape. A Gauge is one
 // atomic value set or moved by its owner.
 //
 //   tao::Counter& handled = *registry.AddCounter("app_orders_total", "...");
@@ -19,19 +20,41 @@
 
 namespace tao {
 
-// Shards per Counter (a power of two). Threads beyond it share shards,
-// which stays correct (atomic adds) and only costs contention.
-inline constexpr size_t kCounterShards = 16;
+// Shards per Counter and Histogram: kOwnedShards that each belong to one
+// thread, which adds with a plain load and store (no locked instruction on
+// the hot path), and one more shared by every later thread (atomic adds).
+inline constexpr size_t kOwnedShards = 16;
+inline constexpr size_t kCounterShards = kOwnedShards + 1;
+inline constexpr size_t kSharedShard = kOwnedShards;
 
 namespace metrics_internal {
 size_t NextThreadShard();
 }  // namespace metrics_internal
 
-// The calling thread's shard, in [0, kCounterShards): threads are numbered
-// in the order they first ask, so up to kCounterShards threads never share.
+// The calling thread's shard: the first kOwnedShards threads to ask own
+// one each (for the rest of the process; shards are not reused when a
+// thread exits), every later thread gets kSharedShard. A
+// constant-initialized thread_local: no TLS guard or wrapper call on the hot
+// path; only a thread's first call takes the slow branch.
 inline size_t ThisThreadShard() {
-  thread_local const size_t shard = metrics_internal::NextThreadShard();
+  constexpr size_t kUnassigned = ~size_t{0};
+  thread_local size_t shard = kUnassigned;
+  if (shard == kUnassigned) [[unlikely]] {
+    shard = metrics_internal::NextThreadShard();
+  }
   return shard;
+}
+
+// `cell += n` from the calling thread's `shard` (ThisThreadShard()): a
+// plain load and store when the thread owns the shard, else an atomic add.
+template <typename T>
+inline void AddToShard(std::atomic<T>& cell, size_t shard, T n) {
+  if (shard < kOwnedShards) [[likely]] {
+    cell.store(cell.load(std::memory_order_relaxed) + n,
+               std::memory_order_relaxed);
+  } else {
+    cell.fetch_add(n, std::memory_order_relaxed);
+  }
 }
 
 class Counter {
@@ -41,7 +64,8 @@ class Counter {
   Counter& operator=(const Counter&) = delete;
 
   void Increment(uint64_t n = 1) {
-    shards_[ThisThreadShard()].value.fetch_add(n, std::memory_order_relaxed);
+    const size_t shard = ThisThreadShard();
+    AddToShard(shards_[shard].value, shard, n);
   }
   uint64_t Value() const;
 

@@ -108,17 +108,20 @@ TEST(CounterTest, ThreadShardIsStableAndInRange) {
   EXPECT_EQ(ThisThreadShard(), shard);
 }
 
-// Threads numbered one after another get distinct shards, up to
-// kCounterShards of them.
-TEST(CounterTest, ConsecutiveNewThreadsGetDistinctShards) {
-  std::set<size_t> shards;
-  for (size_t i = 0; i < kCounterShards; ++i) {
+// Threads numbered one after another own distinct shards until
+// kOwnedShards are taken; every later thread shares kSharedShard.
+TEST(CounterTest, NewThreadsOwnDistinctShardsThenShare) {
+  std::set<size_t> owned;
+  for (size_t i = 0; i < kOwnedShards + 3; ++i) {
     size_t shard = kCounterShards;
     std::thread([&] { shard = ThisThreadShard(); }).join();
     ASSERT_LT(shard, kCounterShards);
-    shards.insert(shard);
+    if (shard == kSharedShard) continue;
+    EXPECT_TRUE(owned.insert(shard).second) << "shard " << shard << " twice";
   }
-  EXPECT_EQ(shards.size(), kCounterShards);
+  // This test's threads alone asked more often than there are owned
+  // shards: a new thread shares.
+  std::thread([&] { EXPECT_EQ(ThisThreadShard(), kSharedShard); }).join();
 }
 
 TEST(GaugeTest, SetAndAdd) {

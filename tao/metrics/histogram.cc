@@ -56,8 +56,8 @@ void Histogram::Observe(double value) {
                                                         bounds_.end(), value) -
                                            bounds_.begin();
   const size_t shard = ThisThreadShard();
-  bucket(shard, i).fetch_add(1, std::memory_order_relaxed);
-  sums_[shard].value.fetch_add(value, std::memory_order_relaxed);
+  AddToShard(bucket(shard, i), shard, uint64_t{1});
+  AddToShard(sums_[shard].value, shard, value);
 }
 
 HistogramSnapshot Histogram::Snapshot() const {
