@@ -99,7 +99,6 @@ void Dispatcher::OnData(Connection& connection, Buffer& input,
   // Every exit posts what was decoded: no batch stays open between calls,
   // so nothing posted to the strand later (Execute) can overtake it.
   absl::Cleanup post = [&] { PostBatch(connection, state); };
-  TypeCounters::Tally handled(*handled_);  // counted when OnData returns
   bool decoded = false;
   while (connection.state() != Connection::State::kClosed) {
     if (pool_ != nullptr && input.readable_bytes() > 0 &&
@@ -125,7 +124,7 @@ void Dispatcher::OnData(Connection& connection, Buffer& input,
       return;
     }
     const Frame& f = **frame;
-    HandleFrame(connection, f, state, handled);
+    HandleFrame(connection, f, state);
     input.Retrieve(f.size);
     decoded = true;
   }
@@ -187,8 +186,7 @@ void Dispatcher::ArmFrameDeadline(Connection& connection,
 }
 
 void Dispatcher::HandleFrame(Connection& connection, const Frame& frame,
-                             ConnectionState& state,
-                             TypeCounters::Tally& handled) {
+                             ConnectionState& state) {
   const Registry::DispatchFn* dispatch =
       registry_ != nullptr ? registry_->Find(frame.type) : nullptr;
   if (dispatch == nullptr) {
@@ -218,7 +216,9 @@ void Dispatcher::HandleFrame(Connection& connection, const Frame& frame,
     }
     return;
   }
-  handled.Add(frame.type);
+  // Counted before the handler runs: whoever sees its effects sees it
+  // counted.
+  handled_->Count(frame.type);
   if (pool_ == nullptr) {
     RunHandler(connection, *dispatch, frame.type, frame.payload);
   } else {

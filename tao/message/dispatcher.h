@@ -166,7 +166,7 @@ class Dispatcher {
 
  private:
   void HandleFrame(Connection& connection, const Frame& frame,
-                   ConnectionState& state, TypeCounters::Tally& handled);
+                   ConnectionState& state);
   void RunHandler(Connection& connection, const Registry::DispatchFn& dispatch,
                   int32_t type, absl::string_view payload);
   // Adds the frame to state.batch (counted as queued at once).

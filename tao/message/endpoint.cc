@@ -1,6 +1,7 @@
 #include "tao/message/endpoint.h"
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "codec/frame_encoder.h"
@@ -48,10 +49,38 @@ absl::Status Endpoint::SendRaw(Connection& connection, int32_t type,
 }
 
 size_t Endpoint::BroadcastFrame(const absl::Cord& frame) const {
+  std::vector<ConnectionPtr> all;
+  ForEach([&](const ConnectionPtr& connection) { all.push_back(connection); });
+  return MulticastFrame(all, frame);
+}
+
+size_t Endpoint::MulticastFrame(const std::vector<ConnectionPtr>& connections,
+                                const absl::Cord& frame) const {
   size_t accepted = 0;
-  ForEach([&](const ConnectionPtr& connection) {
+  for (const ConnectionPtr& connection : connections) {
     if (connection->Send(frame).ok()) ++accepted;
-  });
+  }
+  return accepted;
+}
+
+absl::StatusOr<size_t> Endpoint::BroadcastToGroup(
+    absl::string_view group, const google::protobuf::Message& message) const {
+  std::vector<ConnectionPtr> members = groups_.Members(group);
+  if (members.empty()) return 0;
+  TAO_ASSIGN_OR_RETURN(absl::Cord frame, EncodeMessageFrame(codec(), message));
+  const size_t accepted = MulticastFrame(members, frame);
+  frames_sent_.Increment(accepted);
+  return accepted;
+}
+
+absl::StatusOr<size_t> Endpoint::BroadcastRawToGroup(
+    absl::string_view group, int32_t type, absl::string_view payload) const {
+  std::vector<ConnectionPtr> members = groups_.Members(group);
+  if (members.empty()) return 0;
+  TAO_ASSIGN_OR_RETURN(absl::Cord frame,
+                       EncodeRawFrame(codec(), type, payload));
+  const size_t accepted = MulticastFrame(members, frame);
+  frames_sent_.Increment(accepted);
   return accepted;
 }
 

@@ -15,12 +15,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/string_view.h"
 #include "codec/codec.h"
+#include "tao/message/groups.h"
 #include "tao/metrics/counter.h"
 #include "tao/net/callbacks.h"
 #include "tao/net/connection.h"
@@ -69,12 +71,29 @@ class Endpoint {
   absl::Status UnicastRaw(uint64_t id, int32_t type,
                           absl::string_view payload) const;
 
+  // --- Groups (rooms): see groups.h ---
+  // This endpoint's named groups of connections (membership ends when a
+  // connection closes).
+  ConnectionGroups& groups() const { return groups_; }
+  // Encodes once and queues the same shared bytes on every member of
+  // `group`; returns how many accepted them (0 for an unknown group).
+  absl::StatusOr<size_t> BroadcastToGroup(
+      absl::string_view group, const google::protobuf::Message& message) const;
+  absl::StatusOr<size_t> BroadcastRawToGroup(absl::string_view group,
+                                             int32_t type,
+                                             absl::string_view payload) const;
+  // Encoded frames to `connections` (of this endpoint). A server charges
+  // its output budget once for them, not per recipient.
+  virtual size_t MulticastFrame(const std::vector<ConnectionPtr>& connections,
+                                const absl::Cord& frame) const;
+
   // Frames queued by Send, SendRaw, Unicast* and Broadcast* (a broadcast
   // counts once per connection that accepted it).
   uint64_t frames_sent() const { return frames_sent_.Value(); }
 
  private:
   mutable Counter frames_sent_;
+  mutable ConnectionGroups groups_;
 };
 
 }  // namespace tao

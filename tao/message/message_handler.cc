@@ -51,6 +51,8 @@ void MessageHandler::OnClosed(Connection& connection,
   if (heartbeat_ != nullptr) core_.heartbeat().Detach(*heartbeat_);
   const MessageCallbacks& callbacks = core_.callbacks();
   if (callbacks.on_close) callbacks.on_close(connection);
+  // After OnClose, which may still ask which groups the connection was in.
+  core_.endpoint().groups().LeaveAll(connection.id());
 }
 
 void MessageHandler::Execute(Connection& connection,

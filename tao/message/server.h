@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
@@ -80,6 +81,10 @@ class Server final : public MessageEndpoint {
   size_t connection_count() const override { return tcp_.connection_count(); }
   size_t BroadcastFrame(const absl::Cord& frame) const override {
     return tcp_.Broadcast(frame);
+  }
+  size_t MulticastFrame(const std::vector<ConnectionPtr>& connections,
+                        const absl::Cord& frame) const override {
+    return tcp_.Multicast(connections, frame);
   }
 
   ServerStats stats() const;

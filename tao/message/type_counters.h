@@ -5,8 +5,7 @@
 // hash lookup above; every other type (the catch-all's) shares one.
 //
 // Thread safety: Count from any thread (sharded counters); ForEach and
-// total from any thread; construction is not concurrent with anything. A
-// Tally belongs to the thread that made it.
+// total from any thread; construction is not concurrent with anything.
 #ifndef TAO_MESSAGE_TYPE_COUNTERS_H_
 #define TAO_MESSAGE_TYPE_COUNTERS_H_
 
@@ -43,35 +42,6 @@ class TypeCounters {
     }
     CountSlow(type, n);
   }
-
-  // Counts the messages of one read on one thread: a plain increment per
-  // message, one Count per run of equal types (when the type changes and
-  // at destruction). Not thread-safe; lives on one thread's stack.
-  class Tally {
-   public:
-    explicit Tally(TypeCounters& counters) : counters_(counters) {}
-    ~Tally() { Flush(); }
-    Tally(const Tally&) = delete;
-    Tally& operator=(const Tally&) = delete;
-
-    void Add(int32_t type) {
-      if (type != type_) {
-        Flush();
-        type_ = type;
-      }
-      ++pending_;
-    }
-
-   private:
-    void Flush() {
-      if (pending_ > 0) counters_.Count(type_, pending_);
-      pending_ = 0;
-    }
-
-    TypeCounters& counters_;
-    int32_t type_ = 0;
-    uint64_t pending_ = 0;
-  };
 
   // `fn(type, name, count)` per registered type (sorted by type).
   void ForEach(absl::FunctionRef<void(int32_t type, absl::string_view name,

@@ -75,27 +75,6 @@ TEST(TypeCountersTest, NoRegistryCountsEverythingAsOthers) {
   EXPECT_EQ(counters.total(), 2u);
 }
 
-TEST(TypeCountersTest, ATallyCountsRunsWhenTheTypeChangesAndAtTheEnd) {
-  Registry registry;
-  ASSERT_TRUE(registry.RegisterRaw(1, Ignore).ok());
-  ASSERT_TRUE(registry.RegisterRaw(2, Ignore).ok());
-  TypeCounters counters(&registry);
-  {
-    TypeCounters::Tally tally(counters);
-    tally.Add(1);
-    tally.Add(1);
-    tally.Add(2);  // the run of 1s is counted here
-    EXPECT_EQ(Snapshot(counters), (Counts{{1, 2}, {2, 0}}));
-    tally.Add(2);
-    tally.Add(5);  // not registered
-    tally.Add(1);
-    EXPECT_EQ(Snapshot(counters), (Counts{{1, 2}, {2, 2}}));
-    EXPECT_EQ(counters.others(), 1u);
-  }  // the last run at destruction
-  EXPECT_EQ(Snapshot(counters), (Counts{{1, 3}, {2, 2}}));
-  EXPECT_EQ(counters.total(), 6u);
-}
-
 TEST(TypeCountersTest, ConcurrentCountsAreExact) {
   Registry registry;
   ASSERT_TRUE(registry.RegisterRaw(3, Ignore).ok());

@@ -440,7 +440,11 @@ bool TcpServer::MakeRoom(const Connection* requester, size_t n) const {
 }
 
 size_t TcpServer::Broadcast(const absl::Cord& bytes) const {
-  std::vector<ConnectionPtr> connections = connections_.Values();
+  return Multicast(connections_.Values(), bytes);
+}
+
+size_t TcpServer::Multicast(const std::vector<ConnectionPtr>& connections,
+                            const absl::Cord& bytes) const {
   if (connections.empty()) return 0;
   size_t accepted = 0;
   // Small frames are copied by each connection (OutputQueue), so they are

@@ -137,6 +137,9 @@ class TcpServer final : private ConnectionOwner {
   // the server-wide budget is charged for them once. Returns how many
   // connections accepted them.
   size_t Broadcast(const absl::Cord& bytes) const;
+  // The same to `connections` (of this server; e.g. a group's members).
+  size_t Multicast(const std::vector<ConnectionPtr>& connections,
+                   const absl::Cord& bytes) const;
   // NOT_FOUND when no connection has that id.
   absl::Status Unicast(uint64_t id, const absl::Cord& bytes);
 
