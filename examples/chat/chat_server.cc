@@ -1,20 +1,54 @@
 #include "examples/chat/chat_server.h"
 
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "examples/chat/chat.pb.h"
 
 namespace chat {
 
+namespace {
+
+constexpr absl::string_view kTaoClients = "tao";
+constexpr absl::string_view kGoClients = "go";
+
+// `message` to both kinds of clients, encoded once per kind.
+void Relay(const tao::Endpoint& endpoint, const ChatMessage& message,
+           absl::string_view go_text) {
+  (void)endpoint.BroadcastToGroup(kTaoClients, message);
+  (void)endpoint.BroadcastRawToGroup(kGoClients, kGoChatType, go_text);
+}
+
+}  // namespace
+
 ChatServer::ChatServer(tao::ServerOptions options) {
   absl::Status registered = registry_.Register<ChatMessage>(
       [](tao::Context& ctx, const ChatMessage& message) {
-        (void)ctx.endpoint().Broadcast(message);
+        Relay(ctx.endpoint(), message,
+              absl::StrCat(message.from(), ": ", message.text()));
+      });
+  TAO_CHECK(registered.ok()) << registered;
+  registered = registry_.RegisterRaw(
+      kGoChatType, [](tao::Context& ctx, absl::string_view text) {
+        tao::ConnectionGroups& groups = ctx.endpoint().groups();
+        const uint64_t id = ctx.connection().id();
+        if (!groups.Contains(kGoClients, id)) {  // its first line
+          groups.Leave(kTaoClients, id);
+          groups.Join(kGoClients, ctx.connection());
+        }
+        ChatMessage message;
+        message.set_from(ctx.connection().peer_address().ToString());
+        message.set_text(std::string(text));
+        Relay(ctx.endpoint(), message, text);
       });
   TAO_CHECK(registered.ok()) << registered;
   server_ = std::make_unique<tao::Server>(std::move(options), &registry_);
   // A peer can repeat any of these as fast as it can send (an error per
   // unknown frame): rate-limited, counted in server().stats().
-  server_->OnConnect([](tao::Connection& c) {
+  server_->OnConnect([this](tao::Connection& c) {
     TAO_LOG_RATE_LIMITED(INFO) << "chat: " << c.peer_address() << " joined";
+    server_->groups().Join(kTaoClients, c);  // until it speaks Go tao's chat
     return true;
   });
   server_->OnClose([](tao::Connection& c) {

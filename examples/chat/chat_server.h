@@ -1,5 +1,15 @@
 // ChatServer: every ChatMessage a client sends is broadcast to all clients
 // (including the sender), encoded once and shared by every connection.
+//
+// Go tao's own chat clients (github.com/leesper/tao examples/chat) mix in:
+// they send type 1 with the text as raw bytes. A connection is a tao client
+// (group "tao") until its first type-1 frame makes it a Go client (group
+// "go"); tao clients receive every line as a ChatMessage (a Go client's
+// `from` is its address), Go clients as type 1 raw text ("from: text" for
+// lines of tao clients, a Go client's bytes unchanged).
+//
+// Thread safety: Start and Stop from one controlling thread; the handlers
+// run on the server's threads.
 #ifndef EXAMPLES_CHAT_CHAT_SERVER_H_
 #define EXAMPLES_CHAT_CHAT_SERVER_H_
 
@@ -10,6 +20,9 @@
 #include "tao/tao.h"
 
 namespace chat {
+
+// The type of Go tao's chat message (raw text).
+inline constexpr int32_t kGoChatType = 1;
 
 class ChatServer {
  public:

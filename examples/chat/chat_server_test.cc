@@ -1,6 +1,7 @@
 // The chat server under a hostile peer (issue 12): 100,000 frames of a type
 // it does not know, 800 KB on one connection, each one an OnError. They are
 // counted in the server's stats; its log gets a few lines, not 100,000.
+// And Go tao's chat clients (type 1, raw text) in one room with tao's.
 #include "examples/chat/chat_server.h"
 
 #include <cstddef>
@@ -25,11 +26,12 @@ using ::tao::testing::LogCapture;
 using ::tao::testing::TestPeer;
 using ::tao::testing::TlvFrame;
 
-std::string ChatFrame(absl::string_view text) {
+std::string ChatFrame(absl::string_view text,
+                      absl::string_view from = "mallory") {
   ChatMessage message;
-  message.set_from("mallory");
+  message.set_from(std::string(from));
   message.set_text(std::string(text));
-  return TlvFrame(1, message.SerializeAsString());
+  return TlvFrame(101, message.SerializeAsString());
 }
 
 TEST(ChatServerTest, AFloodOfUnknownFramesLogsAFewLines) {
@@ -76,6 +78,46 @@ TEST(ChatServerTest, AFloodOfUnknownFramesLogsAFewLines) {
                                              " similar messages suppressed]")))
       << messages.back();
   peer->Close();
+  server.Stop();
+}
+
+// A Go tao chat client is what Go tao's examples/chat client writes: type 1,
+// the line as raw bytes; it reads the same.
+TEST(ChatServerTest, GoTaoChatClientsShareTheRoomWithTaoClients) {
+  tao::ServerOptions options;
+  options.io_threads = 1;
+  options.handler_threads = 1;
+  ChatServer server(options);
+  ASSERT_TRUE(server.Start("127.0.0.1:0").ok());
+  absl::StatusOr<TestPeer> go = TestPeer::Connect(server.address());
+  absl::StatusOr<TestPeer> ann = TestPeer::Connect(server.address());
+  ASSERT_TRUE(go.ok() && ann.ok());
+
+  // The Go client speaks first: both hear it, each in its own format.
+  ASSERT_TRUE(go->WriteAll(TlvFrame(kGoChatType, "hello from go")).ok());
+  const std::string go_line = TlvFrame(kGoChatType, "hello from go");
+  absl::StatusOr<std::string> heard = go->ReadExactly(go_line.size());
+  ASSERT_TRUE(heard.ok()) << heard.status();
+  EXPECT_EQ(*heard, go_line);
+  const std::string as_chat =
+      ChatFrame("hello from go", go->local_address().ToString());
+  heard = ann->ReadExactly(as_chat.size());
+  ASSERT_TRUE(heard.ok()) << heard.status();
+  EXPECT_EQ(*heard, as_chat);
+
+  // A tao client's line reaches the Go client as "from: text".
+  ASSERT_TRUE(ann->WriteAll(ChatFrame("hi go", "ann")).ok());
+  heard = ann->ReadExactly(ChatFrame("hi go", "ann").size());
+  ASSERT_TRUE(heard.ok()) << heard.status();
+  EXPECT_EQ(*heard, ChatFrame("hi go", "ann"));
+  const std::string for_go = TlvFrame(kGoChatType, "ann: hi go");
+  heard = go->ReadExactly(for_go.size());
+  ASSERT_TRUE(heard.ok()) << heard.status();
+  EXPECT_EQ(*heard, for_go);
+  EXPECT_EQ(server.server().groups().size("go"), 1u);
+  EXPECT_EQ(server.server().groups().size("tao"), 1u);
+  go->Close();
+  ann->Close();
   server.Stop();
 }
 

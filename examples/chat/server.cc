@@ -29,6 +29,6 @@ int main(int argc, char** argv) {
                            &settings.options.handler_threads);
   tao::examples::ApplyTlsFlags(tao::examples::TlsRole::kServer, &settings.tls);
   chat::ChatServer chat(tao::examples::ServerOptionsOrExit(settings));
-  return tao::examples::ServeUntilSignal("chat server", chat.server(),
-                                         settings, shutdown);
+  return tao::examples::ServeUntilSignal("chat server", chat.server(), settings,
+                                         shutdown);
 }
