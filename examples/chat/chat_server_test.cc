@@ -93,7 +93,16 @@ TEST(ChatServerTest, GoTaoChatClientsShareTheRoomWithTaoClients) {
   absl::StatusOr<TestPeer> ann = TestPeer::Connect(server.address());
   ASSERT_TRUE(go.ok() && ann.ok());
 
-  // The Go client speaks first: both hear it, each in its own format.
+  // ann's own line back shows ann is admitted (in the "tao" group); go,
+  // silent so far, counts as a tao client too and hears it as one.
+  ASSERT_TRUE(ann->WriteAll(ChatFrame("ready", "ann")).ok());
+  for (TestPeer* peer : {&*ann, &*go}) {
+    absl::StatusOr<std::string> ready =
+        peer->ReadExactly(ChatFrame("ready", "ann").size());
+    ASSERT_TRUE(ready.ok()) << ready.status();
+  }
+
+  // Then the Go client speaks: both hear it, each in its own format.
   ASSERT_TRUE(go->WriteAll(TlvFrame(kGoChatType, "hello from go")).ok());
   const std::string go_line = TlvFrame(kGoChatType, "hello from go");
   absl::StatusOr<std::string> heard = go->ReadExactly(go_line.size());

@@ -13,7 +13,9 @@ size_t NextThreadShard() {
 
 uint64_t Counter::Value() const {
   uint64_t sum = 0;
-  for (const Shard& s : shards_) sum += s.value.load(std::memory_order_relaxed);
+  for (size_t i = 0; i < kCounterShards; ++i) {
+    sum += shards_[i].value.load(std::memory_order_relaxed);
+  }
   return sum;
 }
 

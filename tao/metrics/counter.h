@@ -13,10 +13,10 @@
 #ifndef TAO_METRICS_COUNTER_H_
 #define TAO_METRICS_COUNTER_H_
 
-#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 namespace tao {
 
@@ -59,7 +59,7 @@ inline void AddToShard(std::atomic<T>& cell, size_t shard, T n) {
 
 class Counter {
  public:
-  Counter() = default;
+  Counter() : shards_(new Shard[kCounterShards]) {}
   Counter(const Counter&) = delete;
   Counter& operator=(const Counter&) = delete;
 
@@ -73,7 +73,9 @@ class Counter {
   struct alignas(64) Shard {
     std::atomic<uint64_t> value{0};
   };
-  std::array<Shard, kCounterShards> shards_;
+  // On the heap, so that a Counter (and whatever holds one, like a Server
+  // on the stack) needs no more than the usual alignment.
+  const std::unique_ptr<Shard[]> shards_;
 };
 
 class Gauge {
