@@ -34,11 +34,12 @@ const tao::Registry& Registered(tao::Registry& registry,
 
 RelayClient::RelayClient(tao::ClientOptions options, AnswerCallback on_answer)
     : on_answer_(std::move(on_answer)),
-      client_(std::move(options), &Registered(registry_, on_answer_)) {}
+      client_(std::make_unique<tao::Client>(
+          std::move(options), &Registered(registry_, on_answer_))) {}
 
 absl::Status RelayClient::Connect(absl::string_view address) {
-  TAO_RETURN_IF_ERROR(client_.Connect(address));
-  return client_.WaitConnected(absl::Seconds(10));
+  TAO_RETURN_IF_ERROR(client_->Connect(address));
+  return client_->WaitConnected(absl::Seconds(10));
 }
 
 absl::Status RelayClient::Ask(absl::string_view line) {
@@ -52,11 +53,11 @@ absl::Status RelayClient::Ask(absl::string_view line) {
       }
       request.add_numbers(n);
     }
-    return client_.Send(request);
+    return client_->Send(request);
   }
   UpperRequest request;
   request.set_text(std::string(line));
-  return client_.Send(request);
+  return client_->Send(request);
 }
 
 }  // namespace relay
