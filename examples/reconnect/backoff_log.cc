@@ -29,7 +29,7 @@ void BackoffLog::Attach(tao::Client& client) {
 void BackoffLog::Connected(tao::Connection& c) {
   absl::MutexLock lock(&mu_);
   ++connects_;
-  retries_ = 0;
+  connected_at_ = absl::Now();
   const std::string waited = EndWait();
   timeline_->Say(absl::StrCat("client: connected to ",
                               c.peer_address().ToString(), waited,
@@ -51,10 +51,18 @@ std::string BackoffLog::EndWait() {
 
 void BackoffLog::Lost(tao::Connection& c) {
   absl::MutexLock lock(&mu_);
+  // ReconnectPolicy::healthy_after: a useful connection restarts the
+  // backoff; one that was not is reported as a failed attempt (Failed).
+  const bool useful = c.bytes_read() > 0 ||
+                      absl::Now() - connected_at_ >= policy_.healthy_after;
   timeline_->Say(absl::StrCat("client: lost the connection to ",
                               c.peer_address().ToString(), " (",
-                              c.close_reason().ToString(), ")"));
-  if (!stopping_) ExpectRetry("reconnecting");
+                              c.close_reason().ToString(), ")",
+                              useful ? "" : ", before it was useful"));
+  if (useful && !stopping_) {
+    retries_ = 0;
+    ExpectRetry("reconnecting");
+  }
 }
 
 void BackoffLog::Stopping() {

@@ -5,9 +5,11 @@
 // (waited / nominal, within [1 - jitter, 1 + jitter] plus timer slack).
 //
 // The delays follow ReconnectPolicy (tao/net/options.h): the n-th retry
-// after a connection was lost (or after the first attempt failed) waits
+// since the last useful connection was lost (or since Connect) waits
 // min(initial_backoff * multiplier^(n-1), max_backoff), times a random
-// factor in [1 - jitter, 1 + jitter].
+// factor in [1 - jitter, 1 + jitter]. A connection lost before it was
+// useful (no byte received, up less than healthy_after) counts as one more
+// failed attempt, not as a fresh start.
 //
 //   BackoffLog log(options.reconnect, &timeline);
 //   tao::Client client(options, &registry);
@@ -73,8 +75,9 @@ class BackoffLog {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   int connects_ ABSL_GUARDED_BY(mu_) = 0;
   int failures_ ABSL_GUARDED_BY(mu_) = 0;
-  // Retries scheduled since the last connection (or since the start).
+  // Retries scheduled since the last useful connection (or the start).
   int retries_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time connected_at_ ABSL_GUARDED_BY(mu_);  // of the last connection
   // The retry now waiting: its nominal delay and when the wait began.
   // Invariant: set exactly while a retry is scheduled.
   std::optional<absl::Duration> waiting_ ABSL_GUARDED_BY(mu_);

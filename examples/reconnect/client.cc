@@ -43,6 +43,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "reconnect client: %s\n", s.ToString().c_str());
     return 1;
   }
+  if (absl::Status up = client.WaitConnected(absl::Seconds(10)); !up.ok()) {
+    timeline.Say(absl::StrCat("not connected yet: ", up.ToString()));
+  }
   std::string line;
   while (std::getline(std::cin, line)) {
     absl::Status sent = client.SendRaw(reconnect_example::kGreeting, line);

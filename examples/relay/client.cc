@@ -33,8 +33,13 @@ int main(int argc, char** argv) {
   while (std::getline(std::cin, line)) {
     if (absl::Status sent = client.Ask(line); !sent.ok()) {
       std::fprintf(stderr, "relay client: %s\n", sent.ToString().c_str());
-      return 1;
+      if (!absl::IsInvalidArgument(sent)) return 1;  // else: a typo
     }
   }
+  if (!client.WaitAnswered(absl::Seconds(10))) {
+    std::fprintf(stderr, "relay client: some requests were not answered\n");
+    return 1;
+  }
+  client.Stop();
   return 0;
 }
