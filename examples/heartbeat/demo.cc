@@ -25,7 +25,8 @@ int Fail(const std::string& why) {
 }
 
 // A client of the demo server, beating every `interval` (zero: silent).
-// Its local address is the server's name for it.
+// Its local address is the server's name for it. Main thread only; its
+// OnClose runs on the client's loop and only notifies `closed`.
 struct DemoClient {
   DemoClient(absl::Duration interval, tao::examples::Timeline* timeline,
              const std::string& name) {
@@ -44,8 +45,8 @@ struct DemoClient {
     if (up.ok()) peer = client->connection()->local_address().ToString();
     return up;
   }
+  absl::Notification closed;  // outlives `client`, whose OnClose notifies it
   std::unique_ptr<tao::Client> client;
-  absl::Notification closed;
   std::string peer;  // as the server sees it
 };
 

@@ -1,9 +1,10 @@
 // The relay demo: a back server (envelope codec, a worker pool), a front
-// server relaying to it over an envelope-codec tao::Client link, and a
-// client of the front sending SumRequests and UpperRequests interleaved.
-// Exits 0 when every answer came back right and in order.
+// server relaying to it over an envelope-codec tao::Client link, and two
+// clients of the front sending SumRequests and UpperRequests interleaved. Exits
+// 0 when each client got its own answers, right and in order.
 //   ./bazelw run //examples/relay:demo
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -97,43 +98,64 @@ int main() {
       OnTheLink(sample, relay::RequestTypes()[0]),
       " (varint length, type_id field, payload field | SumRequest)"));
 
-  tao::examples::Transcripts heard;
-  relay::RelayClient client(tao::ClientOptions(),
-                            [&](const std::string& answer) {
-                              timeline.Say("client: answer " + answer);
-                              heard.Heard("client", answer);
-                            });
-  if (absl::Status up = client.Connect(front->listen_address().ToString());
-      !up.ok()) {
-    return Fail(up.ToString());
+  // Two clients ask at the same time; each must hear exactly its answers.
+  struct Asker {
+    std::string name;
+    std::vector<std::string> asks;
+    std::vector<std::string> expected;
+  };
+  const std::vector<Asker> askers = {
+      {"ann",
+       {"sum 1 2 3 4", "hello relay", "sum -5 100"},
+       {"sum = 10", "upper = HELLO RELAY", "sum = 95"}},
+      {"bob",
+       {"envelopes all the way", "sum 7", "two types"},
+       {"upper = ENVELOPES ALL THE WAY", "sum = 7", "upper = TWO TYPES"}}};
+  tao::examples::Transcripts heard;  // outlives the clients
+  std::vector<std::unique_ptr<relay::RelayClient>> clients;
+  for (const Asker& asker : askers) {
+    clients.push_back(std::make_unique<relay::RelayClient>(
+        tao::ClientOptions(),
+        [&heard, &timeline, name = asker.name](const std::string& answer) {
+          timeline.Say(absl::StrCat(name, ": answer ", answer));
+          heard.Heard(name, answer);
+        }));
+    if (absl::Status up =
+            clients.back()->Connect(front->listen_address().ToString());
+        !up.ok()) {
+      return Fail(up.ToString());
+    }
   }
-  const std::vector<std::string> asks = {"sum 1 2 3 4", "hello relay",
-                                         "sum -5 100", "envelopes all the way",
-                                         "sum 7"};
-  const std::vector<std::string> expected = {
-      "sum = 10", "upper = HELLO RELAY", "sum = 95",
-      "upper = ENVELOPES ALL THE WAY", "sum = 7"};
-  for (const std::string& ask : asks) {
-    timeline.Say("client: asks \"" + ask + "\"");
-    TAO_CHECK(client.Ask(ask).ok());
+  for (size_t i = 0; i < askers[0].asks.size(); ++i) {
+    for (size_t c = 0; c < askers.size(); ++c) {
+      timeline.Say(
+          absl::StrCat(askers[c].name, ": asks \"", askers[c].asks[i], "\""));
+      TAO_CHECK(clients[c]->Ask(askers[c].asks[i]).ok());
+    }
   }
-  const bool all = heard.WaitForAll({"client"}, asks.size(), kPatience);
-  client.Stop();
+  const bool all = heard.WaitForAll({"ann", "bob"}, 3, kPatience);
+  for (auto& client : clients) client->Stop();
   front->Stop(absl::Seconds(1));
   front->Join();
   link.Stop();
   back->Stop(absl::Seconds(1));
   back->Join();
-  const std::vector<std::string> got = heard.Snapshot()["client"];
-  if (!all || got != expected) {
-    return Fail(absl::StrCat(got.size(), " of ", expected.size(),
-                             " answers, or not the expected ones"));
+  std::map<std::string, std::vector<std::string>> got = heard.Snapshot();
+  size_t answers = 0;
+  for (const Asker& asker : askers) {
+    if (!all || got[asker.name] != asker.expected) {
+      return Fail(absl::StrCat(asker.name, " heard ", got[asker.name].size(),
+                               " of ", asker.expected.size(),
+                               " answers, or not its own"));
+    }
+    answers += asker.expected.size();
   }
   std::printf(
-      "relay demo: %zu answers of two message types came back in order "
-      "through the front server (%llu relayed) and the back server's "
+      "relay demo: %zu answers of two message types came back, in order, "
+      "each to its asker, through the front server (%llu relayed) and the "
+      "back server's "
       "envelope-codec link (%llu messages handled there)\n",
-      got.size(), static_cast<unsigned long long>(link.relayed()),
+      answers, static_cast<unsigned long long>(link.relayed()),
       static_cast<unsigned long long>(back->stats().messages));
   return 0;
 }
