@@ -21,7 +21,8 @@ ABSL_FLAG(int, handler_threads, 0,
 namespace tao::examples {
 
 int RegistryServerMain(int argc, char** argv, const RegistryServer& spec,
-                       absl::FunctionRef<absl::Status(Registry*)> handlers) {
+                       absl::FunctionRef<absl::Status(Registry*)> handlers,
+                       const RegistryServerHooks& hooks) {
   ShutdownSignal shutdown;  // before any thread starts
   absl::SetFlag(&FLAGS_address, std::string(spec.address));
   ParseFlags(
@@ -32,13 +33,16 @@ int RegistryServerMain(int argc, char** argv, const RegistryServer& spec,
   CheckAddressFlag("address", settings.address);
   ApplyFlag(FLAGS_io_threads, &settings.options.io_threads);
   ApplyFlag(FLAGS_handler_threads, &settings.options.handler_threads);
-  const ServerOptions options = ServerOptionsOrExit(settings);
+  if (hooks.adjust_settings) hooks.adjust_settings(settings);
+  ServerOptions options = ServerOptionsOrExit(settings);
+  if (hooks.adjust_options) hooks.adjust_options(options);
   Registry registry;
   if (absl::Status registered = handlers(&registry); !registered.ok()) {
     std::fprintf(stderr, "%s\n", registered.ToString().c_str());
     return 1;
   }
   Server server(options, &registry);
+  if (hooks.prepare) hooks.prepare(server);
   return ServeUntilSignal(spec.program, server, settings, shutdown);
 }
 
