@@ -180,6 +180,12 @@ def tao_deps():
     )
     maybe(
         native.new_local_repository,
+        name = "com_github_google_flatbuffers",
+        build_file = str(Label("//third_party/flatbuffers:BUILD.system")),
+        path = "/usr",
+    )
+    maybe(
+        native.new_local_repository,
         name = "boringssl",
         build_file = str(Label("//third_party/boringssl:BUILD.system")),
         path = "/usr",

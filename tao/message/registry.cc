@@ -23,6 +23,18 @@ absl::Status Registry::RegisterRaw(int32_t type, RawHandler handler) {
   return Add(type, std::move(entry));
 }
 
+absl::Status Registry::RegisterDispatch(int32_t type, std::string name,
+                                        DispatchFn dispatch) {
+  if (!dispatch) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("empty dispatch function for ", name));
+  }
+  Entry entry;
+  entry.name = std::move(name);
+  entry.dispatch = std::move(dispatch);
+  return Add(type, std::move(entry));
+}
+
 absl::Status Registry::RegisterCatchAll(RawHandler handler) {
   if (!handler) {
     return absl::InvalidArgumentError("empty catch-all handler");

@@ -60,6 +60,14 @@ class Registry {
   // Registers a handler that receives the raw payload of frames of `type`.
   absl::Status RegisterRaw(int32_t type, RawHandler handler);
 
+  // Registers a decoder+handler for frames of `type` written elsewhere (e.g.
+  // RegisterFlatBuffer in tao/message/flatbuffers.h); `name` is what
+  // TypeName reports. `dispatch` returns DATA_LOSS for a payload it cannot
+  // decode. ALREADY_EXISTS when the id is taken, INVALID_ARGUMENT for an
+  // empty `dispatch`.
+  absl::Status RegisterDispatch(int32_t type, std::string name,
+                                DispatchFn dispatch);
+
   // Registers the handler for frames of every type that has none of its own
   // (Go tao's OnMessage); it sees the type as Context::type(). Without one,
   // such frames follow the endpoint's UnknownTypePolicy. The heartbeat

@@ -55,6 +55,26 @@ TEST_F(RegistryTest, MissingIdIsNotFound) {
   EXPECT_EQ(registry_.size(), 0u);
 }
 
+TEST_F(RegistryTest, RegisterDispatchKeepsItsNameAndStatus) {
+  ASSERT_TRUE(registry_
+                  .RegisterDispatch(5, "custom.Type",
+                                    [](Context&, absl::string_view p) {
+                                      return p.empty()
+                                                 ? absl::DataLossError("empty")
+                                                 : absl::OkStatus();
+                                    })
+                  .ok());
+  EXPECT_EQ(registry_.TypeName(5), "custom.Type");
+  Context ctx = MakeContext(5);
+  EXPECT_TRUE(registry_.Dispatch(ctx, 5, "x").ok());
+  EXPECT_TRUE(absl::IsDataLoss(registry_.Dispatch(ctx, 5, "")));
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      registry_.RegisterDispatch(6, "none", Registry::DispatchFn())));
+  EXPECT_TRUE(absl::IsAlreadyExists(registry_.RegisterDispatch(
+      5, "again",
+      [](Context&, absl::string_view) { return absl::OkStatus(); })));
+}
+
 TEST_F(RegistryTest, EmptyHandlerIsInvalidArgument) {
   EXPECT_TRUE(absl::IsInvalidArgument(
       registry_.Register<test::Chat>(Registry::Handler<test::Chat>())));
