@@ -1,6 +1,7 @@
 #include "examples/chat/chat_server.h"
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
@@ -10,13 +11,19 @@ namespace chat {
 
 namespace {
 
-constexpr absl::string_view kTaoClients = "tao";
 constexpr absl::string_view kGoClients = "go";
 
-// `message` to both kinds of clients, encoded once per kind.
+// `message` to both kinds of clients, encoded once per kind: Go clients
+// are the "go" group, tao clients every other connection.
 void Relay(const tao::Endpoint& endpoint, const ChatMessage& message,
            absl::string_view go_text) {
-  (void)endpoint.BroadcastToGroup(kTaoClients, message);
+  std::vector<tao::ConnectionPtr> tao_clients;
+  endpoint.ForEach([&](const tao::ConnectionPtr& connection) {
+    if (!endpoint.groups().Contains(kGoClients, connection->id())) {
+      tao_clients.push_back(connection);
+    }
+  });
+  (void)endpoint.Multicast(tao_clients, message);
   (void)endpoint.BroadcastRawToGroup(kGoClients, kGoChatType, go_text);
 }
 
@@ -34,7 +41,6 @@ ChatServer::ChatServer(tao::ServerOptions options) {
         tao::ConnectionGroups& groups = ctx.endpoint().groups();
         const uint64_t id = ctx.connection().id();
         if (!groups.Contains(kGoClients, id)) {  // its first line
-          groups.Leave(kTaoClients, id);
           groups.Join(kGoClients, ctx.connection());
         }
         ChatMessage message;
@@ -46,9 +52,8 @@ ChatServer::ChatServer(tao::ServerOptions options) {
   server_ = std::make_unique<tao::Server>(std::move(options), &registry_);
   // A peer can repeat any of these as fast as it can send (an error per
   // unknown frame): rate-limited, counted in server().stats().
-  server_->OnConnect([this](tao::Connection& c) {
+  server_->OnConnect([](tao::Connection& c) {
     TAO_LOG_RATE_LIMITED(INFO) << "chat: " << c.peer_address() << " joined";
-    server_->groups().Join(kTaoClients, c);  // until it speaks Go tao's chat
     return true;
   });
   server_->OnClose([](tao::Connection& c) {

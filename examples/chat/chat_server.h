@@ -3,10 +3,10 @@
 //
 // Go tao's own chat clients (github.com/leesper/tao examples/chat) mix in:
 // they send type 1 with the text as raw bytes. A connection is a tao client
-// (group "tao") until its first type-1 frame makes it a Go client (group
-// "go"); tao clients receive every line as a ChatMessage (a Go client's
-// `from` is its address), Go clients as type 1 raw text ("from: text" for
-// lines of tao clients, a Go client's bytes unchanged).
+// until its first type-1 frame makes it a Go client (the group "go"); tao
+// clients receive every line as a ChatMessage (a Go client's `from` is its
+// address), Go clients as type 1 raw text ("from: text" for lines of tao
+// clients, a Go client's bytes unchanged).
 //
 // Thread safety: Start and Stop from one controlling thread; the handlers
 // run on the server's threads.

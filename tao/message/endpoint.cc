@@ -63,14 +63,19 @@ size_t Endpoint::MulticastFrame(const std::vector<ConnectionPtr>& connections,
   return accepted;
 }
 
-absl::StatusOr<size_t> Endpoint::BroadcastToGroup(
-    absl::string_view group, const google::protobuf::Message& message) const {
-  std::vector<ConnectionPtr> members = groups_.Members(group);
-  if (members.empty()) return 0;
+absl::StatusOr<size_t> Endpoint::Multicast(
+    const std::vector<ConnectionPtr>& connections,
+    const google::protobuf::Message& message) const {
+  if (connections.empty()) return 0;
   TAO_ASSIGN_OR_RETURN(absl::Cord frame, EncodeMessageFrame(codec(), message));
-  const size_t accepted = MulticastFrame(members, frame);
+  const size_t accepted = MulticastFrame(connections, frame);
   frames_sent_.Increment(accepted);
   return accepted;
+}
+
+absl::StatusOr<size_t> Endpoint::BroadcastToGroup(
+    absl::string_view group, const google::protobuf::Message& message) const {
+  return Multicast(groups_.Members(group), message);
 }
 
 absl::StatusOr<size_t> Endpoint::BroadcastRawToGroup(

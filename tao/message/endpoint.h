@@ -82,6 +82,11 @@ class Endpoint {
   absl::StatusOr<size_t> BroadcastRawToGroup(absl::string_view group,
                                              int32_t type,
                                              absl::string_view payload) const;
+  // Encodes once and queues the same shared bytes on each of `connections`
+  // (of this endpoint; any subset); returns how many accepted them.
+  absl::StatusOr<size_t> Multicast(
+      const std::vector<ConnectionPtr>& connections,
+      const google::protobuf::Message& message) const;
   // Encoded frames to `connections` (of this endpoint). A server charges
   // its output budget once for them, not per recipient.
   virtual size_t MulticastFrame(const std::vector<ConnectionPtr>& connections,
