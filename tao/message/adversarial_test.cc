@@ -760,6 +760,10 @@ TEST_P(AdversarialTest, IdleConnectionsGiveWayToANewcomer) {
     ASSERT_NE(idle_conns.back(), nullptr);
   }
   ASSERT_EQ(server().connection_count(), kMax);
+  // The control echoes on: its last activity is after every idle one's
+  // (on a loaded machine its thread may otherwise lag behind them).
+  ASSERT_TRUE(control_->WaitForReceived(control_->received() + 20))
+      << control_->failure();
   ExpectNewClientServed();
   // Settled: the eviction and the newcomer's own close. Which idle
   // connection was idle longest depends on the two loops' clocks (each
