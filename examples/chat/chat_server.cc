@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "examples/chat/chat.pb.h"
@@ -17,11 +18,14 @@ constexpr absl::string_view kGoClients = "go";
 // are the "go" group, tao clients every other connection.
 void Relay(const tao::Endpoint& endpoint, const ChatMessage& message,
            absl::string_view go_text) {
+  // One snapshot of the Go clients (one lock), not a lookup per connection.
+  absl::flat_hash_set<uint64_t> go_ids;
+  for (const tao::ConnectionPtr& c : endpoint.groups().Members(kGoClients)) {
+    go_ids.insert(c->id());
+  }
   std::vector<tao::ConnectionPtr> tao_clients;
   endpoint.ForEach([&](const tao::ConnectionPtr& connection) {
-    if (!endpoint.groups().Contains(kGoClients, connection->id())) {
-      tao_clients.push_back(connection);
-    }
+    if (!go_ids.contains(connection->id())) tao_clients.push_back(connection);
   });
   (void)endpoint.Multicast(tao_clients, message);
   (void)endpoint.BroadcastRawToGroup(kGoClients, kGoChatType, go_text);

@@ -31,6 +31,6 @@ int main(int argc, char** argv) {
   std::unique_ptr<tao::Server> server = timer_example::NewTimeServer(
       tao::examples::ServerOptionsOrExit(settings),
       absl::GetFlag(FLAGS_interval), absl::GetFlag(FLAGS_ticks));
-  return tao::examples::ServeUntilSignal("time server", *server,
-                                         settings, shutdown);
+  return tao::examples::ServeUntilSignal("time server", *server, settings,
+                                         shutdown);
 }
