@@ -103,15 +103,20 @@ TestPeer::Options SmallBuffers() {
   return options;
 }
 
-// Waits (yielding, not sleeping) until `done(stats)`; false on timeout.
-bool WaitForStats(Server& server,
-                  absl::FunctionRef<bool(const ServerStats&)> done) {
+// Waits (yielding, not sleeping) until `done()`; false on timeout.
+bool WaitFor(absl::FunctionRef<bool()> done) {
   for (const absl::Time deadline = absl::Now() + kTimeout;
        absl::Now() < deadline;) {
-    if (done(server.stats())) return true;
+    if (done()) return true;
     std::this_thread::yield();
   }
-  return done(server.stats());
+  return done();
+}
+
+// The same for a condition on the server's stats.
+bool WaitForStats(Server& server,
+                  absl::FunctionRef<bool(const ServerStats&)> done) {
+  return WaitFor([&] { return done(server.stats()); });
 }
 
 // Connection ids whose output crossed the high water mark.
@@ -490,16 +495,29 @@ TEST_P(AdversarialTest, NonReaderIsClosedForTheBudgetNotTheHealthyClient) {
   ConnectionPtr hog_conn = ConnectAttacker(&hog, SmallBuffers());
   ASSERT_NE(hog_conn, nullptr);
   const std::string request = EchoFrame(testing::RandomBytes(kPayload, 8));
-  uint64_t written = 0;
-  size_t offset = 0;
+  // One request at a time, each echoed (queued or in the kernel) before the
+  // next is written: the hog then stops within one echo of the high water
+  // mark. Unpaced, the requests the server had already read when the mark
+  // was crossed (a worker backlog under load) grew its output to the whole
+  // budget, and it was closed for its own send before the healthy echo.
+  uint64_t requests = 0;
   while (!high_water_.Has(hog_conn->id())) {
-    ASSERT_LT(written, uint64_t{256} << 20) << "never reached high water";
-    absl::StatusOr<size_t> n =
-        hog.WriteSome(absl::string_view(request).substr(offset));
-    ASSERT_TRUE(n.ok()) << n.status();
-    written += *n;
-    offset = (offset + *n) % request.size();
-    if (*n == 0) hog.WaitWritable(absl::Milliseconds(10));
+    ASSERT_LT(requests, uint64_t{1024}) << "never reached high water";
+    for (size_t offset = 0; offset < request.size();) {
+      absl::StatusOr<size_t> n =
+          hog.WriteSome(absl::string_view(request).substr(offset));
+      ASSERT_TRUE(n.ok()) << n.status();
+      offset += *n;
+      if (*n == 0) hog.WaitWritable(absl::Milliseconds(10));
+    }
+    ++requests;
+    const uint64_t echoed_bytes = requests * request.size();
+    ASSERT_TRUE(WaitFor([&] {
+      return hog_conn->bytes_written() + hog_conn->queued_output_bytes() ==
+             echoed_bytes;
+    })) << "request "
+        << requests << " not echoed: " << hog_conn->bytes_written() << " + "
+        << hog_conn->queued_output_bytes() << " of " << echoed_bytes;
   }
   ExpectControlProgress();
   EXPECT_TRUE(hog_conn->connected()) << "closed before the healthy echo";
