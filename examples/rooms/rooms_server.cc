@@ -3,7 +3,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "examples/rooms/rooms.pb.h"
 
 namespace rooms {
 
@@ -15,15 +14,14 @@ RoomsServer::RoomsServer(tao::ServerOptions options) {
           names_[ctx.connection().id()] = join.name();
         }
         if (ctx.endpoint().groups().Join(join.room(), ctx.connection())) {
-          Announce(ctx.endpoint(), join.room(),
-                   absl::StrCat(join.name(), " joined"));
+          Announce(join.room(), absl::StrCat(join.name(), " joined"));
         }
       });
   TAO_CHECK(registered.ok()) << registered;
   registered = registry_.Register<LeaveRoom>([this](tao::Context& ctx,
                                                     const LeaveRoom& leave) {
     if (ctx.endpoint().groups().Leave(leave.room(), ctx.connection().id())) {
-      Announce(ctx.endpoint(), leave.room(),
+      Announce(leave.room(),
                absl::StrCat(NameOf(ctx.connection().id()), " left"));
     }
   });
@@ -34,16 +32,20 @@ RoomsServer::RoomsServer(tao::ServerOptions options) {
         if (!ctx.endpoint().groups().Contains(said.room(), id)) return;
         RoomMessage message = said;
         message.set_from(NameOf(id));
-        (void)ctx.endpoint().BroadcastToGroup(said.room(), message);
+        deliver_(said.room(), message);
       });
   TAO_CHECK(registered.ok()) << registered;
   server_ = std::make_unique<tao::Server>(std::move(options), &registry_);
+  deliver_ = [server = server_.get()](absl::string_view room,
+                                      const RoomMessage& message) {
+    (void)server->BroadcastToGroup(room, message);
+  };
   // Runs before the connection leaves its groups: say goodbye in each.
   server_->OnClose([this](tao::Connection& c) {
     const std::string name = NameOf(c.id());
     for (const std::string& room : server_->groups().GroupsOf(c.id())) {
       server_->groups().Leave(room, c.id());
-      Announce(*server_, room, absl::StrCat(name, " left"));
+      Announce(room, absl::StrCat(name, " left"));
     }
     absl::MutexLock lock(&mu_);
     names_.erase(c.id());
@@ -60,13 +62,12 @@ void RoomsServer::Stop() {
   server_->Join();
 }
 
-void RoomsServer::Announce(const tao::Endpoint& endpoint,
-                           absl::string_view room, absl::string_view text) {
+void RoomsServer::Announce(absl::string_view room, absl::string_view text) {
   RoomMessage message;
   message.set_room(std::string(room));
   message.set_from("*");
   message.set_text(std::string(text));
-  (void)endpoint.BroadcastToGroup(room, message);
+  deliver_(room, message);
 }
 
 std::string RoomsServer::NameOf(uint64_t connection_id) {
