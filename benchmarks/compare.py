@@ -10,7 +10,12 @@ epoll server (the machine's ceiling). For each payload (32 B, 16 KiB),
 connection count (1, 100, 1000) and depth (1, 16) the servers run in turn,
 interleaved, repeated; the report gives medians. The server is pinned to CPU
 0 and the load generator to CPU 1 (taskset). Then each server's memory per
-idle connection: (VmRSS with N idle connections - VmRSS with none) / N.
+idle connection: (VmRSS with N idle connections - VmRSS with none) / N;
+its RSS after every connection echoed one 64 KiB message (peak, 1 s and 3 s
+later); and (full runs) tao's and epoll's memory and accept time at
+--max_connections (19,000: the most this machine's 20,000 open files per
+process allow). The server's CPU time per echoed message is reported per
+config.
 
 Writes benchmarks/results/<date>.md (table, machine, ratios, targets),
 <date>.svg (msgs/s by connection count per server) and <date>.json (every
@@ -162,9 +167,12 @@ class Runner:
             with open(out) as f:
                 result = json.load(f)
             if cpu_start is not None and cpu_end is not None:
-                result["server_cpu_percent"] = 100.0 * (
-                    cpu_end - cpu_start) / CLK_TCK / max(result["seconds"],
-                                                         1e-3)
+                cpu_s = (cpu_end - cpu_start) / CLK_TCK
+                result["server_cpu_percent"] = 100.0 * cpu_s / max(
+                    result["seconds"], 1e-3)
+                messages = result["msgs_per_s"] * result["seconds"]
+                if messages > 0:
+                    result["server_cpu_ns_per_msg"] = 1e9 * cpu_s / messages
         if proc.returncode != 0:
             return result, "loadgen exit %d: %s" % (
                 proc.returncode, output.strip()[-400:])
@@ -208,9 +216,13 @@ def open_sockets(pid):
     return count
 
 
-def measure_idle(runner, name, count, settle):
-    """Server RSS with `count` idle connections minus RSS with none."""
+def measure_idle(runner, name, count, settle, burst=0):
+    """Server RSS with `count` idle connections minus RSS with none, and how
+    long they took to be accepted. With `burst` > 0, then every connection
+    echoes one frame of `burst` payload bytes (loadgen --burst) and the RSS
+    is sampled for a few seconds: the peak, after 1 s and after 3 s."""
     proc, port = runner.start_server(name)
+    burst_result = None
     try:
         time.sleep(settle)
         before = rss_kib(proc.pid)
@@ -218,18 +230,24 @@ def measure_idle(runner, name, count, settle):
         argv = [os.path.join(runner.root, LOADGEN),
                 "--address=127.0.0.1:%d" % port, "--idle=%d" % count,
                 "--seconds=0", "--connect_timeout=60"]
-        gen = runner.spawn(runner._cmd(1, argv), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+        if burst:
+            argv.append("--burst=%d" % burst)
+        t_connect = time.monotonic()
+        gen = runner.spawn(runner._cmd(1, argv), stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True)
         line = gen.stdout.readline()
-        m = re.match(r"idle: (\d+) connections open", line)
+        m = re.match(r"idle: (\d+) connections open \(([\d.]+) s", line)
         opened = int(m.group(1)) if m else 0
+        connect_s = float(m.group(2)) if m else None
         # Wait until the server has accepted them all (its fd count), and
         # its RSS has settled.
         deadline = time.monotonic() + 30
         while (open_sockets(proc.pid) < fds_before + opened and
                time.monotonic() < deadline):
-            time.sleep(0.05)
+            time.sleep(0.01)
         accepted = open_sockets(proc.pid) - fds_before
+        accept_s = time.monotonic() - t_connect
         time.sleep(settle)
         after = rss_kib(proc.pid)
         for _ in range(8):  # until it stops moving (bounded)
@@ -238,6 +256,8 @@ def measure_idle(runner, name, count, settle):
             if again == after:
                 break
             after = again
+        if burst and opened:
+            burst_result = run_burst(proc.pid, gen)
         gen.send_signal(signal.SIGTERM)
         try:
             out, err = gen.communicate(timeout=30)
@@ -250,11 +270,44 @@ def measure_idle(runner, name, count, settle):
                 gen.returncode, opened, count, (out + err).strip()[-300:])
     finally:
         runner.stop_server(proc)
+    if burst_result and burst_result.get("error") and not error:
+        error = burst_result["error"]
     per_conn = (after - before) * 1024.0 / opened if opened else None
     return {"server": name, "requested": count, "opened": opened,
             "accepted": accepted, "rss_before_kib": before,
             "rss_after_kib": after, "bytes_per_connection": per_conn,
-            "error": error}
+            "connect_s": connect_s, "accept_s": accept_s,
+            "burst": burst_result, "error": error}
+
+
+def run_burst(pid, gen):
+    """Tells an idle loadgen --burst to go; samples the server's RSS until
+    the burst is echoed and for 3 s after."""
+    import select
+    peak = rss_kib(pid)
+    gen.stdin.write("go\n")
+    gen.stdin.flush()
+    line = ""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        peak = max(peak, rss_kib(pid))
+        ready, _, _ = select.select([gen.stdout], [], [], 0.02)
+        if ready:
+            line = gen.stdout.readline()
+            break
+    m = re.match(r"burst: (\d+) echoed \(([\d.]+) s\)", line)
+    if not m:
+        return {"error": "loadgen --burst did not finish: %r" % line}
+    done = time.monotonic()
+    samples = {}
+    for t in (1.0, 3.0):
+        while time.monotonic() < done + t:
+            peak = max(peak, rss_kib(pid))
+            time.sleep(0.02)
+        samples[t] = rss_kib(pid)
+    return {"echoed": int(m.group(1)), "seconds": float(m.group(2)),
+            "peak_kib": peak, "after_1s_kib": samples[1.0],
+            "after_3s_kib": samples[3.0], "error": None}
 
 
 def machine_info():
@@ -389,12 +442,16 @@ def build_report(data, chart_name):
         ratios = []
         for rep in ra:
             x, y = ra[rep], rb.get(rep)
-            if x is not None and y is not None and get(y):
+            if (x is not None and y is not None and get(x) is not None and
+                    get(y)):
                 ratios.append(get(x) / get(y))
         return ratios
 
     def paired(a, b, c, get):
         return median(paired_all(a, b, c, get))
+
+    def cpu_per_msg(run):
+        return run.get("server_cpu_ns_per_msg")
 
     def rate_ratio(a, b, c):
         return paired(a, b, c, lambda r: r["msgs_per_s"])
@@ -471,6 +528,25 @@ def build_report(data, chart_name):
                                     "%.0f" % lc if lc is not None else "?"))
         lines.append("| " + " | ".join(row) + " |")
     lines.append("")
+    lines.append("## Server CPU per echoed message (ns of CPU time)")
+    lines.append("")
+    lines.append("The server process's user + system CPU time over the "
+                 "measured part of the run, divided by the messages echoed; "
+                 "it holds whichever side saturates.")
+    lines.append("")
+    lines.append("| payload | conns | depth | " + " | ".join(labels) +
+                 " | tao/epoll |")
+    lines.append("|---|--:|--:|" + "--:|" * (len(labels) + 1))
+    for c in configs:
+        payload, conns, depth = config_name(c)
+        row = [payload, str(conns), str(depth)]
+        for srv in servers:
+            v = cell(srv, c, "server_cpu_ns_per_msg")
+            row.append("%.0f" % v if v is not None else "?")
+        r = paired("tao_inline", "epoll", c, cpu_per_msg)
+        row.append("%.2fx" % r if r is not None else "–")
+        lines.append("| " + " | ".join(row) + " |")
+    lines.append("")
     busy = []
     for c in configs:
         for s in servers:
@@ -490,23 +566,51 @@ def build_report(data, chart_name):
     if memory:
         lines.append("## Memory per idle connection (user space, VmRSS)")
         lines.append("")
+        lines.append("Accepted in: from the load generator's first connect "
+                     "until the server holds every connection (its socket "
+                     "count).")
+        lines.append("")
         lines.append("| server | idle conns | RSS before | RSS with them | "
-                     "per connection |")
-        lines.append("|---|--:|--:|--:|--:|")
+                     "per connection | accepted in |")
+        lines.append("|---|--:|--:|--:|--:|--:|")
         for m in memory:
             per = m["bytes_per_connection"]
-            lines.append("| %s | %d | %.1f MiB | %.1f MiB | %s |" % (
+            lines.append("| %s | %d | %.1f MiB | %.1f MiB | %s | %s |" % (
                 SERVERS[m["server"]][2], m["opened"],
                 m["rss_before_kib"] / 1024, m["rss_after_kib"] / 1024,
-                ("%.0f bytes" % per) if per is not None else "err"))
+                ("%.0f bytes" % per) if per is not None else "err",
+                "%.2f s" % m["accept_s"] if m.get("accept_s") else "?"))
         lines.append("")
+        bursts = [m for m in memory if (m.get("burst") or {}).get("peak_kib")]
+        if bursts:
+            lines.append("## After a burst (RSS)")
+            lines.append("")
+            lines.append("Every idle connection echoes one %d KiB message "
+                         "(loadgen --burst, 1,000 connections at a time), "
+                         "then all are idle again." % (BURST_PAYLOAD >> 10))
+            lines.append("")
+            lines.append("| server | conns | idle | peak | 1 s after | "
+                         "3 s after | 3 s after / idle |")
+            lines.append("|---|--:|--:|--:|--:|--:|--:|")
+            for m in bursts:
+                b = m["burst"]
+                lines.append("| %s | %d | %.1f MiB | %.1f MiB | %.1f MiB | "
+                             "%.1f MiB | %.2fx |" % (
+                                 SERVERS[m["server"]][2], m["opened"],
+                                 m["rss_after_kib"] / 1024,
+                                 b["peak_kib"] / 1024,
+                                 b["after_1s_kib"] / 1024,
+                                 b["after_3s_kib"] / 1024,
+                                 b["after_3s_kib"] / max(m["rss_after_kib"],
+                                                         1)))
+            lines.append("")
         if memory and memory[0]["requested"] < 10000:
             lines.append("(Fewer than 10,000 idle connections: %s.)" %
                          data["idle_reason"])
             lines.append("")
 
-    # Targets from issue 7.
-    lines.append("## Targets (issue 7)")
+    # Targets from issue 13.
+    lines.append("## Targets (issue 13)")
     lines.append("")
     lines.append("| target | measured | status |")
     lines.append("|---|---|---|")
@@ -523,48 +627,74 @@ def build_report(data, chart_name):
             return "not measured"
         return "met" if ok else "**missed**"
 
-    c = find(32, 100, 16)
-    targets = []
     def rate(r):
         return r["msgs_per_s"]
 
-    if c:
-        r = rate_ratio("tao_inline", "epoll", c)
-        if r is not None:
-            targets.append(("tao inline >= 0.9x epoll (32 B, 100 conns, "
-                            "depth 16)", "%.2fx%s" % (r, spread(
-                                "tao_inline", "epoll", c, rate, "%.2f")),
-                            r >= 0.9))
-        r = rate_ratio("tao_inline", "asio", c)
-        if r is not None:
-            targets.append(("tao inline >= 10x asio (same run)",
-                            "%.1fx%s" % (r, spread("tao_inline", "asio", c,
-                                                   rate, "%.1f")),
-                            r >= 10))
-        r = rate_ratio("tao_pool", "epoll", c)
-        if r is not None:
-            targets.append(("tao pool >= 0.5x epoll (same run)",
-                            "%.2fx%s" % (r, spread("tao_pool", "epoll", c,
-                                                   rate, "%.2f")),
-                            r >= 0.5))
-    c = find(32, 1, 1)
-    if c:
-        t, e = lat("tao_inline", c, "p99"), lat("epoll", c, "p99")
-        def p99(run):
-            return run["latency_us"]["p99"]
+    def p99(run):
+        return run["latency_us"].get("p99")
 
-        r = paired("tao_inline", "epoll", c, p99)
+    targets = []
+
+    def rate_target(server, at_least, shape):
+        c = find(*shape)
+        r = rate_ratio(server, "epoll", c) if c else None
+        if r is None:
+            return
+        payload, conns, depth = config_name(c)
+        targets.append(("%s >= %.1fx epoll msgs/s (%s, %d conns, depth %d)" % (
+            SERVERS[server][2], at_least, payload, conns, depth),
+            "%.2fx%s" % (r, spread(server, "epoll", c, rate, "%.2f")),
+            r >= at_least))
+
+    for shape in ((32, 100, 16), (32, 1000, 16), (16384, 1, 16),
+                  (16384, 100, 16)):
+        rate_target("tao_inline", 1.0, shape)
+    for shape in ((32, 100, 16), (32, 1000, 16)):
+        rate_target("tao_pool", 0.6, shape)
+    c = find(32, 100, 16)
+    if c:
+        r = paired("tao_inline", "epoll", c, cpu_per_msg)
         if r is not None:
-            targets.append(("tao inline p99 <= 1.2x epoll (1 conn, depth 1)",
-                            "%.2fx%s; medians %s vs %s" % (
-                                r, spread("tao_inline", "epoll", c, p99,
-                                          "%.2f"), fmt_us(t), fmt_us(e)),
-                            r <= 1.2))
+            targets.append(("tao inline server CPU per message <= 1.1x "
+                            "epoll (32 B, 100 conns, depth 16)",
+                            "%.2fx; medians %.0f vs %.0f ns" % (
+                                r, cell("tao_inline", c,
+                                        "server_cpu_ns_per_msg"),
+                                cell("epoll", c, "server_cpu_ns_per_msg")),
+                            r <= 1.1))
+    for shape, at_most in (((32, 1, 1), 1.1), ((32, 1000, 16), 1.2)):
+        c = find(*shape)
+        r = paired("tao_inline", "epoll", c, p99) if c else None
+        if r is None:
+            continue
+        payload, conns, depth = config_name(c)
+        targets.append(("tao inline p99 <= %.1fx epoll (%s, %d conns, "
+                        "depth %d)" % (at_most, payload, conns, depth),
+                        "%.2fx%s; medians %s vs %s" % (
+                            r, spread("tao_inline", "epoll", c, p99, "%.2f"),
+                            fmt_us(lat("tao_inline", c, "p99")),
+                            fmt_us(lat("epoll", c, "p99"))),
+                        r <= at_most))
     for m in memory:
-        if m["server"] == "tao_inline" and m["bytes_per_connection"]:
-            per = m["bytes_per_connection"]
-            targets.append(("tao <= 1 KiB per idle connection",
-                            "%.0f bytes" % per, per <= 1024))
+        if m["server"] != "tao_inline":
+            continue
+        per = m["bytes_per_connection"]
+        if per and m["requested"] == data.get("idle_requested", 10000):
+            targets.append(("tao <= 512 bytes per idle connection (%d)" %
+                            m["opened"], "%.0f bytes" % per, per <= 512))
+        b = m.get("burst") or {}
+        if b.get("after_3s_kib"):
+            ratio = b["after_3s_kib"] / max(m["rss_after_kib"], 1)
+            targets.append(("tao RSS 3 s after a 64 KiB burst <= 1.5x idle",
+                            "%.2fx (%.1f of %.1f MiB; peak %.1f MiB)" % (
+                                ratio, b["after_3s_kib"] / 1024,
+                                m["rss_after_kib"] / 1024,
+                                b["peak_kib"] / 1024), ratio <= 1.5))
+        if m["requested"] > data.get("idle_requested", 10000):
+            targets.append(("tao holds %d idle connections" % m["requested"],
+                            "%d accepted in %.2f s, %.0f bytes each" % (
+                                m["accepted"], m["accept_s"], per or 0),
+                            m["accepted"] >= m["requested"]))
     for name, measured, ok in targets:
         lines.append("| %s | %s | %s |" % (name, measured, status(ok)))
     lines.append("")
@@ -767,22 +897,34 @@ def run_matrix(runner, args, configs, servers, t0):
     return raw
 
 
+BURST_PAYLOAD = 64 << 10
+
+
 def measure_memory(runner, args, servers):
-    """Memory per idle connection of every server."""
+    """Memory per idle connection of every server, what each keeps after a
+    burst, and (tao inline) the most connections the process may hold."""
     memory = []
-    for server in servers:
+    settle = 0.05 if args.smoke else 0.4
+    plan = [(server, args.idle, BURST_PAYLOAD) for server in servers]
+    if args.max_connections > args.idle:
+        plan += [(server, args.max_connections, 0) for server in servers
+                 if server in ("tao_inline", "epoll")]
+    for server, count, burst in plan:
         try:
-            m = measure_idle(runner, server, args.idle,
-                             0.05 if args.smoke else 0.4)
+            m = measure_idle(runner, server, count, settle, burst)
         except RuntimeError as e:
             args.failures.append(str(e))
             continue
         if m["error"]:
             args.failures.append("%s idle: %s" % (server, m["error"]))
         memory.append(m)
-        log("idle %-10s %d conns: %s bytes/conn" % (
+        b = m.get("burst") or {}
+        log("idle %-10s %d conns: %s bytes/conn, accepted in %.2f s%s" % (
             server, m["opened"], "%.0f" % m["bytes_per_connection"]
-            if m["bytes_per_connection"] is not None else "err"))
+            if m["bytes_per_connection"] is not None else "err",
+            m["accept_s"], "; burst peak %.0f MiB, after 3 s %.0f MiB" % (
+                b["peak_kib"] / 1024, b["after_3s_kib"] / 1024)
+            if b.get("peak_kib") else ""))
     return memory
 
 
@@ -835,6 +977,9 @@ def main():
     parser.add_argument("--warmup", type=float, default=None)
     parser.add_argument("--idle", type=int, default=None,
                         help="idle connections for the memory measurement")
+    parser.add_argument("--max_connections", type=int, default=None,
+                        help="also hold this many idle connections (tao "
+                             "inline and epoll): memory and accept time")
     parser.add_argument("--servers", default=",".join(SERVERS),
                         help="comma-separated subset of " + ",".join(SERVERS))
     add_runner_args(parser)
@@ -848,13 +993,16 @@ def main():
     args = parser.parse_args()
 
     if args.smoke:
-        defaults = dict(reps=1, seconds=0.3, warmup=0.1, idle=100)
+        defaults = dict(reps=1, seconds=0.3, warmup=0.1, idle=100,
+                        max_connections=0)
         configs = [dict(payload=32, connections=4, depth=4)]
     elif args.quick:
-        defaults = dict(reps=1, seconds=1.0, warmup=0.25, idle=10000)
+        defaults = dict(reps=1, seconds=1.0, warmup=0.25, idle=10000,
+                        max_connections=0)
         configs = None
     else:
-        defaults = dict(reps=3, seconds=3.0, warmup=0.5, idle=10000)
+        defaults = dict(reps=3, seconds=3.0, warmup=0.5, idle=10000,
+                        max_connections=19000)
         configs = None
     for k, v in defaults.items():
         if getattr(args, k) is None:
@@ -890,6 +1038,8 @@ def main():
         args.idle = max(1, hard - 100)
     elif args.idle < 10000:
         args.idle_reason = "--idle=%d was asked for" % args.idle
+    if hard != resource.RLIM_INFINITY and args.max_connections > hard - 100:
+        args.max_connections = max(0, hard - 100)
 
     cpus = os.sched_getaffinity(0)
     pin = not args.no_pin and {0, 1} <= cpus
@@ -918,6 +1068,7 @@ def main():
             "seconds": args.seconds, "warmup": args.warmup,
             "elapsed": time.monotonic() - t0, "configs": configs,
             "servers": servers, "runs": raw, "memory": memory,
+            "idle_requested": args.idle,
             "idle_reason": args.idle_reason, "failures": args.failures}
     write_report(data, out_dir)
     return 1 if args.failures else 0

@@ -18,6 +18,12 @@
 // Idle (--idle N): opens N connections, sends nothing and holds them for
 // --seconds (0: until SIGINT/SIGTERM); prints "idle: N connections open"
 // once all are up. For measuring a server's memory per connection.
+// With --burst B, it then waits for a line on stdin, sends one frame of B
+// payload bytes on every connection (--burst_concurrency at a time, so the
+// server's bound on partial input, 256 MiB by default, is not what is
+// measured), reads every echo back, prints "burst: N echoed (S s)" and goes
+// idle again: what a server keeps after a burst (its RSS should return to
+// about its idle size).
 //
 // Efficiency: one epoll loop per --threads over raw non-blocking sockets;
 // all frames completed by a read are answered with one send() of the next
@@ -66,6 +72,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "benchmarks/load/bench_util.h"
@@ -91,6 +98,11 @@ ABSL_FLAG(std::string, json, "",
           "write the summary as JSON to this path (- for stdout)");
 ABSL_FLAG(int, idle, 0,
           "open and hold this many idle connections instead of load");
+ABSL_FLAG(int, burst, 0,
+          "with --idle: on a line from stdin, echo one frame of this many "
+          "payload bytes on every connection, then idle again");
+ABSL_FLAG(int, burst_concurrency, 1000,
+          "with --burst: connections echoing their burst frame at once");
 ABSL_FLAG(int, type, 1, "frame type id sent (the echo servers answer type 1)");
 ABSL_FLAG(bool, progress, true, "print a progress line every second (stderr)");
 ABSL_FLAG(double, connect_timeout, 10,
@@ -641,6 +653,65 @@ Totals Collect(const std::vector<std::unique_ptr<Worker>>& workers) {
   return t;
 }
 
+// Sends one frame of `payload` bytes on every connection (all before any
+// echo is read, so the server holds every connection's burst at once),
+// then reads every echo. Returns the connections whose echo came back
+// whole, or an error.
+absl::StatusOr<size_t> EchoBurst(const std::vector<int>& fds, int type,
+                                 uint32_t payload, double timeout_s) {
+  constexpr size_t kHeaderSize = 8;  // int32 LE type, uint32 LE length
+  std::string frame(kHeaderSize + payload, 'b');
+  for (int i = 0; i < 4; ++i) {
+    frame[i] = static_cast<char>((type >> (8 * i)) & 0xff);
+    frame[4 + i] = static_cast<char>((payload >> (8 * i)) & 0xff);
+  }
+  const int64_t deadline = NowNs() + static_cast<int64_t>(timeout_s * 1e9);
+  std::vector<size_t> sent(fds.size(), 0), received(fds.size(), 0);
+  std::string scratch(1 << 16, '\0');
+  size_t done = 0;
+  while (done < fds.size()) {
+    if (NowNs() > deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          done, " of ", fds.size(), " echoes back within ", timeout_s, " s"));
+    }
+    bool progress = false;
+    for (size_t i = 0; i < fds.size(); ++i) {
+      if (sent[i] < frame.size()) {
+        const ssize_t w = ::send(fds[i], frame.data() + sent[i],
+                                 frame.size() - sent[i], MSG_NOSIGNAL);
+        if (w > 0) {
+          sent[i] += static_cast<size_t>(w);
+          progress = true;
+        } else if (w < 0 && errno != EAGAIN) {
+          return absl::ErrnoToStatus(errno, "burst send");
+        }
+      }
+      if (received[i] < frame.size()) {
+        const ssize_t r =
+            ::recv(fds[i], scratch.data(),
+                   std::min(scratch.size(), frame.size() - received[i]), 0);
+        if (r > 0) {
+          if (received[i] == 0 &&
+              (static_cast<size_t>(r) < kHeaderSize ||
+               std::memcmp(scratch.data(), frame.data(), kHeaderSize) != 0)) {
+            return absl::DataLossError("burst: a bad echo header");
+          }
+          received[i] += static_cast<size_t>(r);
+          if (received[i] == frame.size()) ++done;
+          progress = true;
+        } else if (r == 0) {
+          return absl::UnavailableError(
+              "burst: the server closed a connection");
+        } else if (errno != EAGAIN) {
+          return absl::ErrnoToStatus(errno, "burst recv");
+        }
+      }
+    }
+    if (!progress) std::this_thread::yield();
+  }
+  return done;
+}
+
 int RunIdle(const Config& config, int n, double seconds,
             const std::string& json, const ShutdownSignal& signals) {
   const uint64_t limit = RaiseFdLimit();
@@ -663,6 +734,28 @@ int RunIdle(const Config& config, int n, double seconds,
   if (failures > 0) {
     std::fprintf(stderr, "loadgen: %" PRIu64 " connects failed; first: %s\n",
                  failures, first_failure.c_str());
+  }
+  if (const int burst = absl::GetFlag(FLAGS_burst); burst > 0) {
+    char go[16];
+    if (std::fgets(go, sizeof(go), stdin) == nullptr) return 1;
+    const int64_t b0 = NowNs();
+    const size_t wave = static_cast<size_t>(
+        std::max(1, absl::GetFlag(FLAGS_burst_concurrency)));
+    size_t echoed = 0;
+    for (size_t first = 0; first < fds.size(); first += wave) {
+      const std::vector<int> some(
+          fds.begin() + first,
+          fds.begin() + std::min(fds.size(), first + wave));
+      absl::StatusOr<size_t> n =
+          EchoBurst(some, config.type, static_cast<uint32_t>(burst), 120);
+      if (!n.ok()) {
+        std::fprintf(stderr, "loadgen: %s\n", n.status().ToString().c_str());
+        return 1;
+      }
+      echoed += *n;
+    }
+    std::printf("burst: %zu echoed (%.2f s)\n", echoed, (NowNs() - b0) / 1e9);
+    std::fflush(stdout);
   }
   if (seconds > 0) {
     SleepUntil(signals, NowNs() + static_cast<int64_t>(seconds * 1e9));

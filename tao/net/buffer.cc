@@ -7,10 +7,17 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "tao/base/freed_memory.h"
 
 namespace tao {
 namespace {
 constexpr absl::string_view kWouldBlockMessage = "read: would block";
+
+// A burst's big allocations, counted so a server can return them to the
+// kernel (tao/base/freed_memory.h).
+void NoteFreed(size_t size) {
+  if (size >= kLargeAllocation) NoteLargeFree(size);
+}
 }  // namespace
 
 Buffer::Buffer(size_t initial_size)
@@ -28,9 +35,12 @@ bool IsWouldBlock(const absl::Status& status) {
 
 void Buffer::ReleaseMemory() {
   TAO_DCHECK(readable_bytes() == 0);
+  NoteFreed(size_);
   data_.reset();
   size_ = reader_ = writer_ = 0;
 }
+
+Buffer::~Buffer() { NoteFreed(size_); }
 
 Buffer::Buffer(const Buffer& other)
     : data_(other.size_ == 0 ? nullptr : new char[other.size_]),
@@ -59,6 +69,7 @@ Buffer::Buffer(Buffer&& other) noexcept
 
 Buffer& Buffer::operator=(Buffer&& other) noexcept {
   if (this != &other) {
+    NoteFreed(size_);
     data_ = std::move(other.data_);
     size_ = std::exchange(other.size_, 0);
     reader_ = std::exchange(other.reader_, 0);
@@ -108,6 +119,7 @@ void Buffer::Reallocate(size_t new_capacity) {
   TAO_DCHECK(new_capacity >= readable);
   std::unique_ptr<char[]> fresh(new char[kCheapPrepend + new_capacity]);
   if (readable > 0) std::memcpy(fresh.get() + kCheapPrepend, Peek(), readable);
+  NoteFreed(size_);
   data_ = std::move(fresh);
   size_ = kCheapPrepend + new_capacity;
   reader_ = kCheapPrepend;

@@ -22,7 +22,9 @@
 //
 // `size` is the allocation: kCheapPrepend + capacity(). Growth is geometric
 // (amortized O(1) per appended byte) and memory is never released implicitly;
-// call Shrink() for that.
+// call Shrink() for that. Freeing an allocation of kLargeAllocation or more
+// is noted (tao/base/freed_memory.h), so a server can hand it back to the
+// kernel after a burst.
 //
 // Not thread-safe: a Buffer belongs to one thread (a connection's buffers to
 // its loop thread). Copyable and movable; a moved-from Buffer is empty, has
@@ -57,7 +59,7 @@ class Buffer {
   Buffer& operator=(const Buffer& other);
   Buffer(Buffer&& other) noexcept;
   Buffer& operator=(Buffer&& other) noexcept;
-  ~Buffer() = default;
+  ~Buffer();
 
   size_t readable_bytes() const { return writer_ - reader_; }
   size_t writable_bytes() const { return size_ - writer_; }

@@ -1,6 +1,7 @@
 #include "tao/net/tcp_server.h"
 
 #include "absl/strings/str_cat.h"
+#include "tao/base/freed_memory.h"
 #include "tao/base/logging.h"
 #include "tao/base/open_file_limit.h"
 #include "tao/base/status_macros.h"
@@ -108,6 +109,11 @@ absl::Status TcpServer::Start() {
   TAO_LOG(INFO) << "listening on " << listen_address_.ToString() << " with "
                 << loops_->size() << " I/O loop(s)";
   RaiseOpenFileLimitForConnections();
+  // After a burst, the buffers connections gave back go back to the kernel
+  // (tao/base/freed_memory.h): at most one trim a second, and only when
+  // enough was freed since the last.
+  loops_->loop(0)->RunEvery(absl::Seconds(1),
+                            [] { (void)ReturnFreedMemory(size_t{8} << 20); });
   return absl::OkStatus();
 }
 
