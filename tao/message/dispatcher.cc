@@ -9,6 +9,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "codec/tlv_codec.h"
+#include "tao/base/freed_memory.h"
 #include "tao/base/logging.h"
 #include "tao/base/status_macros.h"
 #include "tao/base/thread_count.h"
@@ -318,8 +319,10 @@ void Dispatcher::RunBatch(std::unique_ptr<Batch> batch) {
   // `state` lives as long as the connection: release it last.
   ConnectionPtr keep_alive = std::move(batch->connection);
   batch->items.clear();
-  if (batch->payloads.capacity() > kPostBatchBytes) {
-    std::string().swap(batch->payloads);  // a burst's buffer goes back
+  if (const size_t capacity = batch->payloads.capacity();
+      capacity > kRetainedBatchBytes) {
+    std::string().swap(batch->payloads);
+    if (capacity >= kLargeAllocation) NoteLargeFree(capacity);
   } else {
     batch->payloads.clear();
   }

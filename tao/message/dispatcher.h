@@ -201,9 +201,12 @@ class Dispatcher {
                               absl::FunctionRef<std::string()> what,
                               bool* threw);
 
-  // A batch is posted once its payloads reach this (and its buffer is not
-  // kept for reuse beyond it).
+  // A batch is posted once its payloads reach this.
   static constexpr size_t kPostBatchBytes = 64 << 10;
+  // A spare batch keeps a payload buffer up to this size, so small
+  // messages allocate nothing per read; a bigger one (a burst's) goes back,
+  // or every connection would hold its largest batch while idle.
+  static constexpr size_t kRetainedBatchBytes = 4 << 10;
 
   const Registry* const registry_;  // may be null
   const Codec* const codec_;
