@@ -15,6 +15,10 @@ namespace {
 // frame made it big.
 constexpr size_t kMaxRetainedScratch = size_t{1} << 20;
 
+// Codecs whose headers fit here (TLV's 8 bytes) encode SendRaw's header on
+// the stack.
+constexpr size_t kMaxHeaderOnStack = 32;
+
 std::string& EncodeScratch() {
   thread_local std::string scratch;
   if (scratch.capacity() > kMaxRetainedScratch) {
@@ -41,9 +45,19 @@ absl::Status Endpoint::Send(Connection& connection,
 
 absl::Status Endpoint::SendRaw(Connection& connection, int32_t type,
                                absl::string_view payload) const {
-  std::string& frame = EncodeScratch();
-  TAO_RETURN_IF_ERROR(codec().AppendFrame(type, payload, &frame));
-  TAO_RETURN_IF_ERROR(connection.Send(absl::string_view(frame)));
+  // The header on the stack, the payload from where it is: the connection
+  // copies each once, into its output.
+  char header[kMaxHeaderOnStack];
+  if (codec().max_header_size() > sizeof(header)) {
+    std::string& frame = EncodeScratch();
+    TAO_RETURN_IF_ERROR(codec().AppendFrame(type, payload, &frame));
+    TAO_RETURN_IF_ERROR(connection.Send(absl::string_view(frame)));
+  } else {
+    TAO_ASSIGN_OR_RETURN(size_t header_size,
+                         codec().EncodeHeader(type, payload.size(), header));
+    TAO_RETURN_IF_ERROR(
+        connection.Send(absl::string_view(header, header_size), payload));
+  }
   frames_sent_.Increment();
   return absl::OkStatus();
 }

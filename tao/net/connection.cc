@@ -161,6 +161,31 @@ absl::Status Connection::Send(const absl::Cord& bytes) {
   return SendImpl(bytes, /*charge_budget=*/true);
 }
 
+namespace {
+
+// A frame's header and payload, queued as one.
+struct HeaderAndPayload {
+  absl::string_view header;
+  absl::string_view payload;
+  size_t size() const { return header.size() + payload.size(); }
+};
+
+template <typename Bytes>
+void AppendTo(OutputQueue& queue, const Bytes& bytes) {
+  queue.Append(bytes);
+}
+void AppendTo(OutputQueue& queue, const HeaderAndPayload& bytes) {
+  queue.Append(bytes.header);
+  queue.Append(bytes.payload);
+}
+
+}  // namespace
+
+absl::Status Connection::Send(absl::string_view header,
+                              absl::string_view payload) {
+  return SendImpl(HeaderAndPayload{header, payload}, /*charge_budget=*/true);
+}
+
 absl::Status Connection::Send(const SharedOutput& bytes) {
   return SendImpl(bytes.bytes(), /*charge_budget=*/bytes.budget() == nullptr ||
                                      bytes.budget() != budget_.get());
@@ -182,7 +207,7 @@ absl::Status Connection::SendImpl(const Bytes& bytes, bool charge_budget) {
     // reply never overtakes what caused it.
     if (has_pending_.load(std::memory_order_acquire)) MovePendingToOutput();
     if (!charge_budget) uncharged_.emplace_back(appended_, appended_ + n);
-    output_.Append(bytes);
+    AppendTo(output_, bytes);
     appended_ += n;
     CheckHighWaterMark();
     ScheduleFlush();
@@ -194,7 +219,7 @@ absl::Status Connection::SendImpl(const Bytes& bytes, bool charge_budget) {
     if (!charge_budget) {
       pending_uncharged_.emplace_back(pending_.size(), pending_.size() + n);
     }
-    pending_.Append(bytes);
+    AppendTo(pending_, bytes);
     has_pending_.store(true, std::memory_order_release);
     queue_drain = !drain_queued_;
     drain_queued_ = true;

@@ -142,6 +142,10 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   // connection's own cap, but not charged to the budget again when it is
   // the one that made them (OutputBudget::Share).
   absl::Status Send(const SharedOutput& bytes);
+  // `header` then `payload`, queued together (one frame: nothing another
+  // thread sends can come between them), without first copying them into
+  // one string.
+  absl::Status Send(absl::string_view header, absl::string_view payload);
 
   // --- Closing (any thread; idempotent) ---
   // Graceful half-close: stop reading, let the handler finish what it was
