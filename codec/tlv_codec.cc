@@ -1,11 +1,14 @@
 #include "codec/tlv_codec.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <optional>
 
+#include "absl/base/attributes.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -17,18 +20,28 @@ namespace {
 
 constexpr size_t kMaxLengthField = std::numeric_limits<uint32_t>::max();
 
+// The wire is little-endian; one load or store on a little-endian host.
 void PutUint32LE(uint32_t v, char* out) {
-  out[0] = static_cast<char>(v & 0xff);
-  out[1] = static_cast<char>((v >> 8) & 0xff);
-  out[2] = static_cast<char>((v >> 16) & 0xff);
-  out[3] = static_cast<char>((v >> 24) & 0xff);
+  if constexpr (std::endian::native == std::endian::big) {
+    v = __builtin_bswap32(v);
+  }
+  std::memcpy(out, &v, sizeof(v));
 }
 
 uint32_t GetUint32LE(const char* in) {
-  const auto* p = reinterpret_cast<const unsigned char*>(in);
-  return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) |
-         (static_cast<uint32_t>(p[2]) << 16) |
-         (static_cast<uint32_t>(p[3]) << 24);
+  uint32_t v;
+  std::memcpy(&v, in, sizeof(v));
+  if constexpr (std::endian::native == std::endian::big) {
+    v = __builtin_bswap32(v);
+  }
+  return v;
+}
+
+// Out of line: building the message must not cost the hot path a stack
+// frame.
+ABSL_ATTRIBUTE_NOINLINE absl::Status TooLong(size_t length, size_t max) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("frame length ", length, " exceeds the maximum ", max));
 }
 
 }  // namespace
@@ -44,9 +57,7 @@ const TlvCodec& TlvCodec::Default() {
 absl::StatusOr<size_t> TlvCodec::EncodeHeader(int32_t type, size_t payload_size,
                                               char* out) const {
   if (payload_size > max_payload_size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("frame length ", payload_size, " exceeds the maximum ",
-                     max_payload_size()));
+    return TooLong(payload_size, max_payload_size());
   }
   PutUint32LE(static_cast<uint32_t>(type), out);
   PutUint32LE(static_cast<uint32_t>(payload_size), out + 4);
@@ -57,10 +68,7 @@ absl::StatusOr<std::optional<Frame>> TlvCodec::Decode(
     absl::string_view input) const {
   if (input.size() < kHeaderSize) return std::nullopt;
   const uint32_t length = GetUint32LE(input.data() + 4);
-  if (length > max_payload_size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "frame length ", length, " exceeds the maximum ", max_payload_size()));
-  }
+  if (length > max_payload_size()) return TooLong(length, max_payload_size());
   // kHeaderSize + length cannot overflow: length <= UINT32_MAX.
   const size_t size = kHeaderSize + size_t{length};
   if (input.size() < size) return std::nullopt;

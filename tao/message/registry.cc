@@ -43,7 +43,16 @@ absl::Status Registry::RegisterCatchAll(RawHandler handler) {
     return absl::AlreadyExistsError("a catch-all handler is already set");
   }
   catch_all_ = std::make_unique<DispatchFn>(WrapRaw(std::move(handler)));
+  RebuildDense();
   return absl::OkStatus();
+}
+
+void Registry::RebuildDense() {
+  // Rebuilt whole: inserting may have moved every entry of the hash map.
+  dense_.assign(kDenseTypes, nullptr);
+  for (int32_t type = 0; type < static_cast<int32_t>(kDenseTypes); ++type) {
+    dense_[type] = FindInMap(type);
+  }
 }
 
 absl::Status Registry::Add(int32_t type, Entry entry) {
@@ -53,10 +62,11 @@ absl::Status Registry::Add(int32_t type, Entry entry) {
                                                  " is already registered (",
                                                  it->second.name, ")"));
   }
+  RebuildDense();
   return absl::OkStatus();
 }
 
-const Registry::DispatchFn* Registry::Find(int32_t type) const {
+const Registry::DispatchFn* Registry::FindInMap(int32_t type) const {
   auto it = entries_.find(type);
   if (it != entries_.end()) return &it->second.dispatch;
   if (type == kHeartbeatType) return nullptr;

@@ -27,6 +27,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
@@ -76,8 +77,12 @@ class Registry {
   absl::Status RegisterCatchAll(RawHandler handler);
 
   // What handles frames of `type`: its own handler, else the catch-all
-  // (except for the heartbeat type), else nullptr. One hash lookup.
-  const DispatchFn* Find(int32_t type) const;
+  // (except for the heartbeat type), else nullptr. One array load for
+  // types below kDenseTypes, else one hash lookup.
+  const DispatchFn* Find(int32_t type) const {
+    if (static_cast<uint32_t>(type) < dense_.size()) return dense_[type];
+    return FindInMap(type);
+  }
 
   // Find(type), run on the calling thread. NOT_FOUND when nothing handles
   // `type`; DATA_LOSS when the payload does not parse.
@@ -102,11 +107,20 @@ class Registry {
     DispatchFn dispatch;
   };
 
+  // Types below this are found in dense_ (8 KiB of pointers).
+  static constexpr size_t kDenseTypes = 1024;
+
   absl::Status Add(int32_t type, Entry entry);
   static DispatchFn WrapRaw(RawHandler handler);
+  const DispatchFn* FindInMap(int32_t type) const;
+  // Fills dense_ from entries_ and catch_all_; after every registration.
+  void RebuildDense();
 
   absl::flat_hash_map<int32_t, Entry> entries_;
   std::unique_ptr<DispatchFn> catch_all_;
+  // Find's answer for each type below kDenseTypes (empty until the first
+  // registration: every type then has no handler).
+  std::vector<const DispatchFn*> dense_;
 };
 
 template <typename Message>
