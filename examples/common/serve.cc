@@ -13,7 +13,8 @@ ABSL_FLAG(std::string, metrics_address, "",
 namespace tao::examples {
 
 int ServeUntilSignal(absl::string_view program, Server& server,
-                     const ServerSettings& settings, ShutdownSignal& shutdown) {
+                     const ServerSettings& settings, ShutdownSignal& shutdown,
+                     const ServeHooks& hooks) {
   std::string metrics_address = settings.metrics_address;
   ApplyFlag(FLAGS_metrics_address, &metrics_address);
   absl::Status started = server.Listen(settings.address);
@@ -21,6 +22,14 @@ int ServeUntilSignal(absl::string_view program, Server& server,
     started = server.ListenMetrics(metrics_address);
   }
   if (started.ok()) started = server.Start();
+  if (started.ok() && hooks.after_start) {
+    started = hooks.after_start();
+    if (!started.ok()) {
+      server.Stop(absl::ZeroDuration());
+      if (hooks.before_join) hooks.before_join();
+      server.Join();
+    }
+  }
   if (!started.ok()) {
     std::fprintf(stderr, "%.*s: %s\n", static_cast<int>(program.size()),
                  program.data(), started.ToString().c_str());
@@ -37,6 +46,7 @@ int ServeUntilSignal(absl::string_view program, Server& server,
   std::fflush(stdout);
   shutdown.Wait();
   server.Stop(absl::Seconds(2));
+  if (hooks.before_join) hooks.before_join();
   server.Join();
   return 0;
 }

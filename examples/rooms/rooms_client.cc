@@ -51,4 +51,10 @@ absl::Status RoomsClient::Say(absl::string_view room, absl::string_view text) {
 
 void RoomsClient::Disconnect() { client_->Stop(); }
 
+tao::InetAddress RoomsClient::local_address() const {
+  tao::ConnectionPtr connection = client_->connection();
+  return connection != nullptr ? connection->local_address()
+                               : tao::InetAddress();
+}
+
 }  // namespace rooms

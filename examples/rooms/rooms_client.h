@@ -33,6 +33,9 @@ class RoomsClient {
   absl::Status Leave(absl::string_view room);
   absl::Status Say(absl::string_view room, absl::string_view text);
   void Disconnect();
+  // This client's end of its connection (what a server sees as its peer,
+  // unless a proxy is in between); empty when not connected.
+  tao::InetAddress local_address() const;
 
  private:
   const std::string name_;
