@@ -252,20 +252,10 @@ void Dispatcher::RunHandler(Connection& connection,
   }
 }
 
-absl::Status Dispatcher::Contain(absl::FunctionRef<absl::Status()> fn,
-                                 absl::FunctionRef<std::string()> what,
-                                 bool* threw) {
-  *threw = true;
-  try {
-    absl::Status status = fn();
-    *threw = false;
-    return status;
-  } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat(what(), " threw: ", e.what()));
-  } catch (...) {
-    return absl::InternalError(
-        absl::StrCat(what(), " threw a non-std::exception"));
-  }
+absl::Status Dispatcher::Threw(const std::string& what, const char* exception) {
+  return absl::InternalError(
+      exception != nullptr ? absl::StrCat(what, " threw: ", exception)
+                           : absl::StrCat(what, " threw a non-std::exception"));
 }
 
 WorkerPool::Strand& Dispatcher::StrandOf(ConnectionState& state) {

@@ -25,6 +25,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <string>
 #include <vector>
@@ -197,9 +198,23 @@ class Dispatcher {
   // fn(), or INTERNAL naming what() and the exception when it throws
   // (*threw says which). what() runs only then: nothing is formatted per
   // message.
-  static absl::Status Contain(absl::FunctionRef<absl::Status()> fn,
-                              absl::FunctionRef<std::string()> what,
-                              bool* threw);
+  // Inline, so the handler call is direct (no function reference hops);
+  // the exception paths are out of line.
+  template <typename Fn, typename What>
+  static absl::Status Contain(Fn&& fn, What&& what, bool* threw) {
+    *threw = true;
+    try {
+      absl::Status status = fn();
+      *threw = false;
+      return status;
+    } catch (const std::exception& e) {
+      return Threw(what(), e.what());
+    } catch (...) {
+      return Threw(what(), nullptr);
+    }
+  }
+  // INTERNAL: `what` threw `exception` (nullptr: not a std::exception).
+  static absl::Status Threw(const std::string& what, const char* exception);
 
   // A batch is posted once its payloads reach this.
   static constexpr size_t kPostBatchBytes = 64 << 10;
