@@ -8,8 +8,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "tao/cluster/cluster_node.h"
-#include "tao/cluster/redis_process.h"
+#include "tao/testing/cluster_node.h"
+#include "tao/testing/redis_process.h"
 #include "tao/message/options.h"
 #include "tao/message/server.h"
 

@@ -1,5 +1,7 @@
 #include "tao/cluster/channels.h"
 
+#include <string>
+
 #include "gtest/gtest.h"
 
 namespace tao {
@@ -15,8 +17,9 @@ TEST(ChannelsTest, ParsesItsOwnChannels) {
   absl::StatusOr<ChannelTarget> all = ParseChannel("tao", "tao:all");
   ASSERT_TRUE(all.ok());
   EXPECT_TRUE(all->all);
-  absl::StatusOr<ChannelTarget> group =
-      ParseChannel("tao", GroupChannel("tao", "a:b*c"));
+  // The group points into the channel, which must outlive it.
+  const std::string channel = GroupChannel("tao", "a:b*c");
+  absl::StatusOr<ChannelTarget> group = ParseChannel("tao", channel);
   ASSERT_TRUE(group.ok());
   EXPECT_FALSE(group->all);
   EXPECT_EQ(group->group, "a:b*c");

@@ -9,7 +9,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
-#include "tao/cluster/redis_process.h"
+#include "tao/testing/redis_process.h"
 #include "tao/net/event_loop.h"
 
 namespace tao {

@@ -1,4 +1,4 @@
-#include "tao/cluster/cluster_node.h"
+#include "tao/testing/cluster_node.h"
 
 #include <utility>
 

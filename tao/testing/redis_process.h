@@ -14,8 +14,8 @@
 // was taken in between) is retried on another port.
 //
 // Thread safety: one controlling thread; log() from any.
-#ifndef TAO_CLUSTER_REDIS_PROCESS_H_
-#define TAO_CLUSTER_REDIS_PROCESS_H_
+#ifndef TAO_TESTING_REDIS_PROCESS_H_
+#define TAO_TESTING_REDIS_PROCESS_H_
 
 #include <sys/types.h>
 
@@ -44,6 +44,10 @@ class RedisProcess {
   absl::Status Restart(absl::Duration deadline = absl::Seconds(20));
   // SIGKILL and reap; no-op when not running.
   void Kill();
+  // SIGSTOP / SIGCONT: a Redis that keeps its connections and answers
+  // nothing (a slow Redis), and the same again answering.
+  void Pause();
+  void Resume();
 
   int port() const { return port_; }
   std::string address() const;
@@ -71,4 +75,4 @@ absl::StatusOr<int> PickFreePort();
 }  // namespace testing
 }  // namespace tao
 
-#endif  // TAO_CLUSTER_REDIS_PROCESS_H_
+#endif  // TAO_TESTING_REDIS_PROCESS_H_

@@ -1,4 +1,4 @@
-#include "tao/cluster/redis_process.h"
+#include "tao/testing/redis_process.h"
 
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
@@ -167,6 +167,14 @@ void RedisProcess::DrainOutput(int fd) {
     if (absl::StrContains(log_, kReady)) ready_ = true;
   }
   close(fd);
+}
+
+void RedisProcess::Pause() {
+  if (pid_ > 0) kill(pid_, SIGSTOP);
+}
+
+void RedisProcess::Resume() {
+  if (pid_ > 0) kill(pid_, SIGCONT);
 }
 
 void RedisProcess::Kill() {

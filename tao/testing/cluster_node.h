@@ -16,8 +16,8 @@
 //
 // Thread safety: ClusterNode from one controlling thread (its handlers run
 // on the server's loops); a RoomClient belongs to one thread at a time.
-#ifndef TAO_CLUSTER_CLUSTER_NODE_H_
-#define TAO_CLUSTER_CLUSTER_NODE_H_
+#ifndef TAO_TESTING_CLUSTER_NODE_H_
+#define TAO_TESTING_CLUSTER_NODE_H_
 
 #include <atomic>
 #include <cstdint>
@@ -100,4 +100,4 @@ bool WaitFor(absl::FunctionRef<bool()> condition,
 }  // namespace testing
 }  // namespace tao
 
-#endif  // TAO_CLUSTER_CLUSTER_NODE_H_
+#endif  // TAO_TESTING_CLUSTER_NODE_H_
