@@ -3,6 +3,8 @@
 // killed, local delivery goes on and remote delivery is counted as dropped;
 // with Redis back on the same port, the bridges reconnect, subscribe again
 // and remote delivery resumes.
+#include <hiredis/hiredis.h>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,8 +15,8 @@
 #include "gtest/gtest.h"
 #include "tao/cluster/bridge.h"
 #include "tao/testing/cluster_node.h"
-#include "tao/testing/redis_process.h"
 #include "tao/testing/message_server.h"
+#include "tao/testing/redis_process.h"
 
 namespace tao {
 namespace {
@@ -194,6 +196,27 @@ TEST_F(RedisClusterTest, SurvivesRedisRestartWithoutRestartingServers) {
   // hears are the "after" batch's, from everyone, once.
   SayBatch("after");
   for (int c = 0; c < kClients; ++c) ExpectHeardOnce(c, "after", Everyone());
+}
+
+TEST_F(RedisClusterTest, ForeignMessagesOnTheChannelsAreCountedAndIgnored) {
+  // Another publisher on the same channels: not the bridge's payload.
+  redisContext* c = redisConnect("127.0.0.1", redis_.port());
+  ASSERT_TRUE(c != nullptr && c->err == 0);
+  for (const char* channel : {"test:all", "test:group:room"}) {
+    auto* reply = static_cast<redisReply*>(
+        redisCommand(c, "PUBLISH %s %s", channel, "not a tao payload"));
+    ASSERT_NE(reply, nullptr);
+    EXPECT_EQ(reply->type, REDIS_REPLY_INTEGER);
+    EXPECT_EQ(reply->integer, kServers);  // every bridge is subscribed
+    freeReplyObject(reply);
+  }
+  redisFree(c);
+  EXPECT_TRUE(WaitFor([&] {
+    return Sum(&ClusterBridgeStats::dropped_bad_payload) == 2 * kServers;
+  }));
+  // Nobody heard them: the next line each client hears is a real one.
+  SayBatch("good");
+  for (int c = 0; c < kClients; ++c) ExpectHeardOnce(c, "good", Everyone());
 }
 
 class RedisClusterBacklogTest : public RedisClusterTest {
