@@ -16,10 +16,23 @@ class RedisLoopAdapter final : private Channel::Handler {
   RedisLoopAdapter(EventLoop* loop, redisAsyncContext* ac)
       : loop_(loop), ac_(ac), channel_(loop, ac->c.fd, this) {}
 
-  static void AddRead(void* self) { Self(self)->channel_.EnableReading(); }
-  static void DelRead(void* self) { Self(self)->channel_.DisableReading(); }
-  static void AddWrite(void* self) { Self(self)->channel_.EnableWriting(); }
-  static void DelWrite(void* self) { Self(self)->channel_.DisableWriting(); }
+  // hiredis asks again with every command; only changes reach epoll.
+  static void AddRead(void* self) {
+    Channel& channel = Self(self)->channel_;
+    if (!channel.IsReading()) channel.EnableReading();
+  }
+  static void DelRead(void* self) {
+    Channel& channel = Self(self)->channel_;
+    if (channel.IsReading()) channel.DisableReading();
+  }
+  static void AddWrite(void* self) {
+    Channel& channel = Self(self)->channel_;
+    if (!channel.IsWriting()) channel.EnableWriting();
+  }
+  static void DelWrite(void* self) {
+    Channel& channel = Self(self)->channel_;
+    if (channel.IsWriting()) channel.DisableWriting();
+  }
   // hiredis is freeing the context (it closes the socket right after).
   static void Cleanup(void* self) {
     RedisLoopAdapter* adapter = Self(self);
