@@ -130,8 +130,9 @@ ClusterBridge::~ClusterBridge() {
 
 absl::Status ClusterBridge::Start() {
   absl::MutexLock lock(&mu_);
-  if (started_) {
-    return absl::FailedPreconditionError("ClusterBridge started already");
+  if (started_ || stopped_) {
+    return absl::FailedPreconditionError(
+        "ClusterBridge started already (or stopped: a bridge runs once)");
   }
   TAO_RETURN_IF_ERROR(Validate(options_));
   RedisConnectionOptions redis;

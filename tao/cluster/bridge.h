@@ -102,7 +102,7 @@ class ClusterBridge {
 
   // Validates the options and starts connecting (returns at once; Redis may
   // still be down: see connected()). INVALID_ARGUMENT for bad options,
-  // FAILED_PRECONDITION before server.Start() or a second time.
+  // FAILED_PRECONDITION before server.Start(), a second time or after Stop.
   absl::Status Start();
   // Disconnects from Redis and waits until that is done. Publish* after it
   // deliver locally only. Idempotent. REQUIRES: before server.Join().

@@ -8,10 +8,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "tao/testing/cluster_node.h"
-#include "tao/testing/redis_process.h"
 #include "tao/message/options.h"
 #include "tao/message/server.h"
+#include "tao/testing/cluster_node.h"
+#include "tao/testing/redis_process.h"
 
 namespace tao {
 namespace {
@@ -97,6 +97,14 @@ TEST(ClusterBridgeTest, StartsOnceAndStopsIdempotently) {
   bridge.Stop();
   bridge.Stop();
   EXPECT_FALSE(bridge.connected());
+  EXPECT_EQ(bridge.Start().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(ClusterBridgeTest, AStoppedBridgeDoesNotStart) {
+  StartedServer server;
+  ClusterBridge bridge(server.get(), Unreachable());
+  bridge.Stop();
+  EXPECT_EQ(bridge.Start().code(), absl::StatusCode::kFailedPrecondition);
 }
 
 // The clients close (end of scope) before the node shuts down, so its

@@ -16,8 +16,8 @@ struct ClusterBridgeStats {
   // PUBLISH commands Redis acknowledged (one per Publish*, whatever the
   // number of servers).
   uint64_t published = 0;
-  // Messages from other servers delivered to this server's connections
-  // (once per message, not per member).
+  // Messages from other servers handed to this server's members (once per
+  // message, not per member; also when the group has no member here).
   uint64_t received = 0;
   // Sum of the dropped_* below: messages that did not reach (or might not
   // have reached) the other servers, and bad input from Redis.

@@ -9,8 +9,8 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
-#include "tao/testing/redis_process.h"
 #include "tao/net/event_loop.h"
+#include "tao/testing/redis_process.h"
 
 namespace tao {
 namespace {
