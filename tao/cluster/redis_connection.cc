@@ -121,6 +121,7 @@ absl::Status RedisConnection::Command(
 void RedisConnection::Connect() {
   retry_timer_ = TimerId{};
   if (stopping_) return;
+  attempts_.fetch_add(1, std::memory_order_relaxed);
   redisAsyncContext* ac =
       redisAsyncConnect(options_.host.c_str(), options_.port);
   if (ac == nullptr) {

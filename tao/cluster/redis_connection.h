@@ -109,6 +109,10 @@ class RedisConnection {
     const uint64_t n = connects();
     return n == 0 ? 0 : n - 1;
   }
+  // Connects begun (the first and every retry).
+  uint64_t attempts() const {
+    return attempts_.load(std::memory_order_relaxed);
+  }
   // The delay before retry `attempt` (1-based), without jitter.
   static absl::Duration BackoffFor(const RedisConnectionOptions& options,
                                    int attempt);
@@ -139,6 +143,7 @@ class RedisConnection {
 
   std::atomic<bool> connected_{false};
   std::atomic<uint64_t> connects_{0};
+  std::atomic<uint64_t> attempts_{0};
 };
 
 }  // namespace tao

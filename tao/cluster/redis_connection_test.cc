@@ -3,10 +3,16 @@
 // behaviour (commands, subscriptions, reconnects) is in redis_cluster_test.
 #include "tao/cluster/redis_connection.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <thread>
+#include <vector>
 
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "tao/net/event_loop.h"
@@ -76,6 +82,58 @@ TEST(RedisConnectionTest, KeepsRetryingARefusedConnectUntilStopped) {
   EXPECT_TRUE(stopped.WaitForNotificationWithTimeout(absl::Seconds(10)));
   loop_thread.join();
   EXPECT_FALSE(connected_once);
+}
+
+// A listener that never accepts, its accept queue full: the kernel drops
+// further SYNs, so a connect neither succeeds nor fails by itself.
+TEST(RedisConnectionTest, AConnectThatHangsTimesOutAndIsRetried) {
+  const int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), len), 0);
+  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  ASSERT_EQ(listen(listener, 0), 0);
+  // Fill the accept queue (non-blocking connects; some complete, the rest
+  // hang).
+  std::vector<int> fillers;
+  for (int i = 0; i < 4; ++i) {
+    const int fd =
+        socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    ASSERT_GE(fd, 0);
+    (void)connect(fd, reinterpret_cast<sockaddr*>(&addr), len);
+    fillers.push_back(fd);
+  }
+
+  absl::Notification done;
+  std::thread loop_thread([&] {
+    EventLoop loop;
+    RedisConnectionOptions o;
+    o.port = ntohs(addr.sin_port);
+    o.connect_timeout = absl::Milliseconds(20);
+    o.initial_backoff = absl::Milliseconds(1);
+    o.max_backoff = absl::Milliseconds(2);
+    RedisConnection redis(&loop, o, {});
+    const absl::Time start = absl::Now();
+    redis.Start();
+    // Each attempt ends by its timeout (20 ms) and a retry follows.
+    loop.RunEvery(absl::Milliseconds(5), [&] {
+      if (redis.attempts() < 4) return;
+      EXPECT_FALSE(redis.connected());
+      // Three attempts ended by their timeout, not by a refusal.
+      EXPECT_GE(absl::Now() - start, 3 * o.connect_timeout);
+      redis.Stop();
+      loop.Quit();
+    });
+    loop.Run();
+    done.Notify();
+  });
+  EXPECT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  loop_thread.join();
+  for (int fd : fillers) close(fd);
+  close(listener);
 }
 
 }  // namespace
