@@ -184,6 +184,14 @@ def tao_deps():
         build_file = str(Label("//third_party/flatbuffers:BUILD.system")),
         path = "/usr",
     )
+    # Only //tao/cluster (the Redis pub/sub bridge) uses it: a workspace that
+    # does not build that package needs no libhiredis-dev.
+    maybe(
+        native.new_local_repository,
+        name = "com_github_redis_hiredis",
+        build_file = str(Label("//third_party/hiredis:BUILD.system")),
+        path = "/usr",
+    )
     maybe(
         native.new_local_repository,
         name = "boringssl",

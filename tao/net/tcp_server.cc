@@ -496,6 +496,11 @@ void TcpServer::CancelSched(TimerId id) {
   if (started_ && !joined_) loops_->loop(0)->Cancel(id);
 }
 
+EventLoop* TcpServer::loop(size_t i) const {
+  if (!started_ || joined_ || i >= loops_->size()) return nullptr;
+  return loops_->loop(i);
+}
+
 TcpServerStats TcpServer::stats() const {
   TcpServerStats stats;
   stats.accepted = accepted_.load(std::memory_order_relaxed);

@@ -152,6 +152,11 @@ class TcpServer final : private ConnectionOwner {
   void CancelSched(TimerId id);
   const TcpServerOptions& options() const { return options_; }
 
+  // I/O loop `i` (i < the number of loops, io_threads), for a component that
+  // runs on one of the server's loops (e.g. a Redis client). Any thread;
+  // valid between Start() and Join(); nullptr outside that or for a bad i.
+  EventLoop* loop(size_t i) const;
+
  private:
   static void RaiseOpenFileLimitForConnections();
   void HandleNewConnection(EventLoop* accept_loop, Socket socket,
