@@ -183,8 +183,9 @@ void TcpServer::OnProxyHeader(ProxyHeaderReader* reader, EventLoop* loop,
         << so_far << " so far)";
   }
   socket.Close();
-  // Erased after Admit, so Join cannot find neither the reader nor the
-  // connection. The reader's caller holds a reference until this returns.
+  // Erased after Admit: Join never sees a moment with neither this reader
+  // nor its connection. The reader's caller holds a reference to it until
+  // this returns.
   absl::MutexLock lock(&mu_);
   pending_headers_.erase(reader);
 }
