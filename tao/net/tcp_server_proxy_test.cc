@@ -239,6 +239,7 @@ TEST_F(ProxyServerTest, StopCancelsPendingHeaders) {
   ASSERT_TRUE(probe.ok()) << probe.status();
   ASSERT_TRUE(probe->Exchange(absl::StrCat(kV1, "p"), 1).ok());
   EXPECT_EQ(server().stats().proxy_headers_pending, 5u);
+  probe->Close();  // not to be waited for by Stop's linger
   const absl::Time start = absl::Now();
   server_->StopAndJoin(absl::Seconds(10));
   for (TestPeer& peer : waiting) EXPECT_TRUE(peer.WaitClosed().ok());
