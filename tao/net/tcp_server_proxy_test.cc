@@ -250,6 +250,32 @@ TEST_F(ProxyServerTest, StopCancelsPendingHeaders) {
   EXPECT_EQ(server().stats().proxy_header_errors, 0u);
 }
 
+TEST_F(ProxyServerTest, PendingHeadersAreBounded) {
+  TcpServerOptions options = Trusting();
+  options.proxy_protocol.max_pending_headers = 2;
+  ASSERT_TRUE(StartServer({.on_data = Echo()}, options).ok());
+  std::vector<TestPeer> waiting;
+  for (int i = 0; i < 2; ++i) {
+    absl::StatusOr<TestPeer> peer = TestPeer::Connect(server_->address());
+    ASSERT_TRUE(peer.ok()) << peer.status();
+    waiting.push_back(*std::move(peer));
+  }
+  absl::StatusOr<TestPeer> third = TestPeer::Connect(server_->address());
+  ASSERT_TRUE(third.ok()) << third.status();
+  EXPECT_TRUE(third->WaitClosed().ok());
+  EXPECT_EQ(server().stats().proxy_header_errors, 1u);
+  // A slot frees when a pending header completes.
+  absl::StatusOr<std::string> echoed =
+      waiting[0].Exchange(absl::StrCat(kV1, "z"), 1);
+  ASSERT_TRUE(echoed.ok()) << echoed.status();
+  absl::StatusOr<TestPeer> fourth = TestPeer::Connect(server_->address());
+  ASSERT_TRUE(fourth.ok()) << fourth.status();
+  echoed = fourth->Exchange(absl::StrCat(kV1, "y"), 1);
+  ASSERT_TRUE(echoed.ok()) << echoed.status();
+  EXPECT_EQ(server().stats().proxy_header_errors, 1u);
+  EXPECT_EQ(server().stats().proxy_headers, 2u);
+}
+
 TEST(ProxyServerOptionsTest, BadTrustedSourceFailsListen) {
   TcpServerOptions options;
   options.proxy_protocol.trusted_sources = {"127.0.0.1", "10.0.0.1/8"};
