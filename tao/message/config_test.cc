@@ -243,10 +243,11 @@ TEST(ValidateTest, ProxyProtocol) {
       "INVALID_ARGUMENT: server.proxy_protocol.trusted_sources[1] (\"lb1\") "
       "is not an IP address or range: not an IPv4 or IPv6 address (host "
       "names are not resolved)");
-  EXPECT_EQ(ServerError(R"({"proxy_protocol": {"trusted_sources": ["::1"],
+  EXPECT_EQ(
+      ServerError(R"({"proxy_protocol": {"trusted_sources": ["::1"],
       "header_timeout": "0s"}})"),
-            "INVALID_ARGUMENT: server.proxy_protocol.header_timeout (\"0s\") is "
-            "not positive");
+      "INVALID_ARGUMENT: server.proxy_protocol.header_timeout (\"0s\") is "
+      "not positive");
 }
 
 TEST(ValidateTest, EnumsMustBeNamedValues) {
