@@ -61,6 +61,20 @@ config::TlsConfig::ClientAuth ToProto(ClientAuth a) {
   return config::TlsConfig::NONE;
 }
 
+void FromConfig(const config::ProxyProtocolConfig& c, ProxyProtocolOptions& o) {
+  o.trusted_sources.assign(c.trusted_sources().begin(),
+                           c.trusted_sources().end());
+  TAO_CONFIG_FROM_DURATION(header_timeout);
+  TAO_CONFIG_FROM_SIZE(max_pending_headers);
+}
+
+void ToConfig(const ProxyProtocolOptions& o, config::ProxyProtocolConfig& c) {
+  c.mutable_trusted_sources()->Assign(o.trusted_sources.begin(),
+                                      o.trusted_sources.end());
+  TAO_CONFIG_TO_DURATION(header_timeout);
+  TAO_CONFIG_TO_SIZE(max_pending_headers);
+}
+
 }  // namespace
 
 void FromConfig(const config::ConnectionConfig& c, ConnectionOptions& o) {
@@ -164,6 +178,7 @@ void FromConfig(const config::ServerConfig& c, TcpServerOptions& o) {
   TAO_CONFIG_FROM_SIZE(max_connections_per_ip);
   TAO_CONFIG_FROM_SIZE(max_total_output_bytes);
   TAO_CONFIG_FROM_SIZE(max_total_held_input_bytes);
+  FromConfig(c.proxy_protocol(), o.proxy_protocol);
 }
 
 void ToConfig(const TcpServerOptions& o, config::ServerConfig& c) {
@@ -175,6 +190,7 @@ void ToConfig(const TcpServerOptions& o, config::ServerConfig& c) {
   TAO_CONFIG_TO_SIZE(max_connections_per_ip);
   TAO_CONFIG_TO_SIZE(max_total_output_bytes);
   TAO_CONFIG_TO_SIZE(max_total_held_input_bytes);
+  ToConfig(o.proxy_protocol, *c.mutable_proxy_protocol());
 }
 
 void FromConfig(const config::ClientConfig& c, TcpClientOptions& o) {

@@ -14,6 +14,7 @@
 #include "tao/base/thread_count.h"
 #include "tao/config/values.h"
 #include "tao/net/inet_address.h"
+#include "tao/net/ip_range.h"
 #include "tao/net/resolver.h"
 
 namespace tao {
@@ -172,6 +173,28 @@ absl::Status ValidateReconnectPolicy(const std::string& path,
     return Invalid(path + ".max_backoff", DurationText(o.max_backoff),
                    absl::StrCat("is below initial_backoff (",
                                 DurationText(o.initial_backoff), ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateProxyProtocolOptions(const std::string& path,
+                                          const ProxyProtocolOptions& o) {
+  for (size_t i = 0; i < o.trusted_sources.size(); ++i) {
+    absl::StatusOr<IpRange> range = IpRange::Parse(o.trusted_sources[i]);
+    if (!range.ok()) {
+      // IpRange's reason without its "IP range \"...\": " (the value is
+      // shown already).
+      absl::string_view reason = range.status().message();
+      const size_t colon = reason.find("\": ");
+      if (colon != absl::string_view::npos) reason.remove_prefix(colon + 3);
+      return Invalid(absl::StrCat(path, ".trusted_sources[", i, "]"),
+                     Quote(o.trusted_sources[i]),
+                     absl::StrCat("is not an IP address or range: ", reason));
+    }
+  }
+  if (!o.trusted_sources.empty() && o.header_timeout <= absl::ZeroDuration()) {
+    return Invalid(path + ".header_timeout", DurationText(o.header_timeout),
+                   "is not positive");
   }
   return absl::OkStatus();
 }

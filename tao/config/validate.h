@@ -51,6 +51,11 @@ absl::Status ValidateConnectionOptions(const std::string& path,
 absl::Status ValidateReconnectPolicy(const std::string& path,
                                      const ReconnectPolicy& options);
 
+// Every trusted source an IP address or CIDR range; a positive
+// header_timeout when any is given.
+absl::Status ValidateProxyProtocolOptions(const std::string& path,
+                                          const ProxyProtocolOptions& options);
+
 // A certificate and its key together (a `server`: both), each a file or
 // PEM text, not both; a verifying client a CA; versions in order; ALPN
 // names of 1 to 255 bytes; 48-byte ticket keys.

@@ -103,6 +103,8 @@ absl::Status CheckShared(const std::string& root, const Settings& s,
 absl::Status CheckServer(const ServerSettings& s) {
   TAO_RETURN_IF_ERROR(
       ValidateThreadCount("server.io_threads", s.options.io_threads, false));
+  TAO_RETURN_IF_ERROR(ValidateProxyProtocolOptions("server.proxy_protocol",
+                                                   s.options.proxy_protocol));
   return CheckShared("server", s, true);
 }
 

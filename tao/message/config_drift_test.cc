@@ -129,6 +129,16 @@ const std::vector<Member<EndpointOptions>>& EndpointTable() {
   return *table;
 }
 
+const std::vector<Member<ProxyProtocolOptions>>& ProxyProtocolTable() {
+  using S = ProxyProtocolOptions;
+  static const auto* table = new std::vector<Member<S>>{
+      TAO_FIELD(S, trusted_sources, "trusted_sources"),
+      TAO_FIELD(S, header_timeout, "header_timeout"),
+      TAO_FIELD(S, max_pending_headers, "max_pending_headers"),
+  };
+  return *table;
+}
+
 const std::vector<Member<TcpServerOptions>>& TcpServerTable() {
   using S = TcpServerOptions;
   static const auto* table = new std::vector<Member<S>>{
@@ -140,6 +150,7 @@ const std::vector<Member<TcpServerOptions>>& TcpServerTable() {
       TAO_FIELD(S, max_connections_per_ip, "max_connections_per_ip"),
       TAO_FIELD(S, max_total_output_bytes, "max_total_output_bytes"),
       TAO_FIELD(S, max_total_held_input_bytes, "max_total_held_input_bytes"),
+      TAO_NESTED(S, proxy_protocol),
   };
   return *table;
 }
@@ -238,6 +249,7 @@ TEST(ConfigDriftTest, MembersAreCounted) {
   ExpectCounted("HeartbeatOptions", HeartbeatTable());
   ExpectCounted("EndpointOptions", EndpointTable());
   ExpectCounted("TcpServerOptions", TcpServerTable());
+  ExpectCounted("ProxyProtocolOptions", ProxyProtocolTable());
   ExpectCounted("TcpClientOptions", TcpClientTable());
   ExpectCounted("MessageOptions", MessageTable());
   ExpectCounted("TlsOptions", TlsTable());
@@ -301,6 +313,10 @@ std::vector<Entry<ServerSettings>> ServerEntries() {
   Add(entries, TcpServerTable(), "",
       [](const ServerSettings& s) -> const TcpServerOptions& {
         return s.options;
+      });
+  Add(entries, ProxyProtocolTable(), "proxy_protocol.",
+      [](const ServerSettings& s) -> const ProxyProtocolOptions& {
+        return s.options.proxy_protocol;
       });
   return entries;
 }

@@ -232,6 +232,24 @@ TEST(ValidateTest, ThreadCounts) {
   EXPECT_EQ(ServerError(R"({"io_threads": -1, "handler_threads": 0})"), "OK");
 }
 
+TEST(ValidateTest, ProxyProtocol) {
+  EXPECT_EQ(ServerError(R"({"proxy_protocol": {"trusted_sources":
+      ["127.0.0.1", "10.0.0.0/8", "::1"], "header_timeout": "1s",
+      "max_pending_headers": 10}})"),
+            "OK");
+  EXPECT_EQ(
+      ServerError(
+          R"({"proxy_protocol": {"trusted_sources": ["127.0.0.1", "lb1"]}})"),
+      "INVALID_ARGUMENT: server.proxy_protocol.trusted_sources[1] (\"lb1\") "
+      "is not an IP address or range: not an IPv4 or IPv6 address (host "
+      "names are not resolved)");
+  EXPECT_EQ(
+      ServerError(R"({"proxy_protocol": {"trusted_sources": ["::1"],
+      "header_timeout": "0s"}})"),
+      "INVALID_ARGUMENT: server.proxy_protocol.header_timeout (\"0s\") is "
+      "not positive");
+}
+
 TEST(ValidateTest, EnumsMustBeNamedValues) {
   EXPECT_EQ(ServerError(R"({"connection": {"overflow_policy": 7}})"),
             "INVALID_ARGUMENT: server.connection.overflow_policy (7) is not "

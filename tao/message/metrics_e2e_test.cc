@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -21,6 +22,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/blocking_counter.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "codec/proto/test_messages.pb.h"
 #include "gtest/gtest.h"
@@ -163,6 +165,13 @@ class MetricsE2eTest : public ::testing::TestWithParam<int> {
     EXPECT_TRUE(bad->ExpectEof().ok());
     for (TestPeer& peer : peers) peer.Close();
     closed_.Wait();  // all four closes counted
+    // OnClose runs before the server forgets the connection: wait for that
+    // too, so tao_connections_open is 0 in the scrape.
+    for (const absl::Time deadline = absl::Now() + absl::Seconds(10);
+         server_->connection_count() > 0 && absl::Now() < deadline;) {
+      std::this_thread::yield();
+    }
+    EXPECT_EQ(server_->connection_count(), 0u);
     return written;
   }
 

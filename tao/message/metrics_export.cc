@@ -46,7 +46,19 @@ void EmitTcpServerMetrics(const TcpServerStats& s, MetricSink& sink) {
               {{"max_connections", s.refused_max_connections},
                {"per_ip", s.refused_per_ip},
                {"transport", s.refused_transport},
-               {"fd_limit", s.dropped_fd_limit}});
+               {"fd_limit", s.dropped_fd_limit},
+               {"proxy_untrusted", s.proxy_untrusted_refused}});
+  AddLabelled(sink, "tao_proxy_headers_total",
+              "PROXY protocol headers from trusted peers, by result (error "
+              "and timeout closed the connection).",
+              "result",
+              {{"ok", s.proxy_headers},
+               {"error", s.proxy_header_errors},
+               {"timeout", s.proxy_header_timeouts}});
+  sink.AddGauge("tao_proxy_headers_pending",
+                "Connections from trusted peers waiting for their PROXY "
+                "header.",
+                {}, static_cast<double>(s.proxy_headers_pending));
   sink.AddCounter("tao_accept_errors_total",
                   "accept(2) calls that failed (EMFILE, ENOBUFS, ...).", {},
                   s.accept_errors);

@@ -5,7 +5,12 @@
 //   connections_open                          gauge
 //   connections_accepted_total                counter
 //   connections_refused_total{reason}         max_connections, per_ip,
-//                                             transport, fd_limit
+//                                             transport, fd_limit,
+//                                             proxy_untrusted (a PROXY
+//                                             header from an untrusted peer)
+//   proxy_headers_total{result}               ok, error, timeout (PROXY
+//                                             headers from trusted peers)
+//   proxy_headers_pending                     gauge
 //   accept_errors_total
 //   connections_closed_total{code}            the close reason's status
 //                                             code: ok, cancelled, ...

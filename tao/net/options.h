@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "tao/base/thread_count.h"
@@ -86,6 +88,29 @@ struct EndpointOptions {
   std::shared_ptr<const TransportFactory> tls;
 };
 
+// PROXY protocol (v1 and v2, HAProxy's spec): connections from a load
+// balancer start with a header naming the real client, which then becomes
+// the connection's peer_address() (and what max_connections_per_ip counts).
+struct ProxyProtocolOptions {
+  // The peers whose connections must start with a PROXY header: IP
+  // addresses or CIDR ranges ("127.0.0.1", "10.0.0.0/8", "2001:db8::/32").
+  // Their header is read before anything else (before TLS, before the
+  // connection limits); a malformed, oversize or missing one closes the
+  // connection (TcpServerStats::proxy_header_errors, _timeouts). Anyone
+  // else that starts with a PROXY header is refused
+  // (proxy_untrusted_refused): a client cannot claim another address; other
+  // clients are served as usual. Empty (the default): off, every byte is
+  // the protocol's.
+  std::vector<std::string> trusted_sources;
+  // A trusted peer's whole header must arrive within this; else the
+  // connection is closed with DEADLINE_EXCEEDED.
+  absl::Duration header_timeout = absl::Seconds(3);
+  // Connections waiting for their header at once, beyond which new ones
+  // from trusted peers are closed at once (counted in proxy_header_errors).
+  // 0: no bound.
+  size_t max_pending_headers = 1024;
+};
+
 struct TcpServerOptions : EndpointOptions {
   // I/O loops (threads; tao/base/thread_count.h). A server multiplexes many
   // connections, so by default it uses every core.
@@ -121,6 +146,8 @@ struct TcpServerOptions : EndpointOptions {
   // frames and never finish them cannot exhaust memory together.
   // 0: no bound. Default 256 MiB.
   size_t max_total_held_input_bytes = size_t{256} << 20;
+  // Behind a load balancer: the client's address from a PROXY header.
+  ProxyProtocolOptions proxy_protocol;
 };
 
 struct TcpClientOptions : EndpointOptions {

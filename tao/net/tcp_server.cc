@@ -11,6 +11,8 @@
 #include "tao/net/event_loop_thread_pool.h"
 #include "tao/net/output_budget.h"
 #include "tao/net/output_queue.h"
+#include "tao/net/proxy_header_guard.h"
+#include "tao/net/proxy_header_reader.h"
 #include "tao/net/transport.h"
 
 namespace tao {
@@ -20,8 +22,9 @@ TcpServer::TcpServer(TcpServerOptions options, ConnectionHandlerFactory factory)
       factory_(std::move(factory)),
       connection_options_(
           std::make_shared<const ConnectionOptions>(options_.connection)),
-      budget_(std::make_shared<OutputBudget>(options_.max_total_output_bytes)) {
-}
+      budget_(std::make_shared<OutputBudget>(options_.max_total_output_bytes)),
+      trusted_sources_(
+          IpRange::ParseList(options_.proxy_protocol.trusted_sources)) {}
 
 TcpServer::~TcpServer() {
   if (started_ && !joined_) {
@@ -35,6 +38,10 @@ absl::Status TcpServer::Listen(absl::string_view address) {
     return absl::FailedPreconditionError(absl::StrCat(
         "Listen(\"", address, "\"): the server already listens on ",
         listen_address_.ToString()));
+  }
+  if (!trusted_sources_.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "proxy_protocol.trusted_sources", trusted_sources_.status().message()));
   }
   TAO_ASSIGN_OR_RETURN(InetAddress parsed, InetAddress::Parse(address));
   const bool reuse_port = options_.reuse_port && parsed.is_ip();
@@ -125,6 +132,72 @@ absl::Status TcpServer::Run() {
 
 void TcpServer::HandleNewConnection(EventLoop* accept_loop, Socket socket,
                                     const InetAddress& peer) {
+  const bool proxy_on = !trusted_sources_->empty();
+  if (proxy_on && IpRange::AnyContains(*trusted_sources_, peer)) {
+    ReadProxyHeader(options_.reuse_port ? accept_loop : loops_->GetNextLoop(),
+                    std::move(socket), peer);
+    return;
+  }
+  Admit(options_.reuse_port ? accept_loop : nullptr, std::move(socket), peer,
+        /*guard=*/proxy_on);
+}
+
+void TcpServer::ReadProxyHeader(EventLoop* loop, Socket socket,
+                                const InetAddress& peer) {
+  std::shared_ptr<ProxyHeaderReader> reader;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;  // closes the socket
+    const size_t max_pending = options_.proxy_protocol.max_pending_headers;
+    if (max_pending > 0 && pending_headers_.size() >= max_pending) {
+      const uint64_t errors =
+          proxy_header_errors_.fetch_add(1, std::memory_order_relaxed) + 1;
+      TAO_LOG_RATE_LIMITED(WARNING)
+          << "connection from " << peer << ": " << pending_headers_.size()
+          << " connections are waiting for their PROXY header "
+             "(proxy_protocol.max_pending_headers): closed ("
+          << errors << " PROXY header errors so far)";
+      return;
+    }
+    reader = std::make_shared<ProxyHeaderReader>(
+        loop, std::move(socket), options_.proxy_protocol.header_timeout,
+        [this, loop, peer](ProxyHeaderReader* done,
+                           absl::StatusOr<ProxyHeader> header, Socket s) {
+          OnProxyHeader(done, loop, peer, std::move(header), std::move(s));
+        });
+    pending_headers_.emplace(reader.get(), reader);
+  }
+  loop->RunInLoop([reader] { reader->Start(); });
+}
+
+void TcpServer::OnProxyHeader(ProxyHeaderReader* reader, EventLoop* loop,
+                              const InetAddress& peer,
+                              absl::StatusOr<ProxyHeader> header,
+                              Socket socket) {
+  if (header.ok()) {
+    proxy_headers_.fetch_add(1, std::memory_order_relaxed);
+    // LOCAL / UNKNOWN: the balancer's own connection (a health check).
+    Admit(loop, std::move(socket),
+          header->has_addresses ? header->source : peer, /*guard=*/false);
+  } else if (!absl::IsCancelled(header.status())) {  // Stop: not counted
+    std::atomic<uint64_t>& counter = absl::IsDeadlineExceeded(header.status())
+                                         ? proxy_header_timeouts_
+                                         : proxy_header_errors_;
+    const uint64_t so_far = counter.fetch_add(1, std::memory_order_relaxed) + 1;
+    TAO_LOG_RATE_LIMITED(WARNING)
+        << "connection from " << peer << " closed: " << header.status() << " ("
+        << so_far << " so far)";
+  }
+  socket.Close();
+  // Erased after Admit: Join never sees a moment with neither this reader
+  // nor its connection. The reader's caller holds a reference to it until
+  // this returns.
+  absl::MutexLock lock(&mu_);
+  pending_headers_.erase(reader);
+}
+
+void TcpServer::Admit(EventLoop* loop, Socket socket, const InetAddress& peer,
+                      bool guard) {
   const bool is_ip = peer.is_ip();
   if (is_ip) {
     if (options_.connection.tcp_no_delay) (void)socket.SetTcpNoDelay(true);
@@ -147,6 +220,10 @@ void TcpServer::HandleNewConnection(EventLoop* accept_loop, Socket socket,
   const std::string ip = is_ip ? peer.host() : std::string();
   // Made before taking mu_: the user's factory may call back into us.
   std::unique_ptr<ConnectionHandler> handler = factory_();
+  if (guard) {
+    handler = std::make_unique<ProxyHeaderGuard>(std::move(handler),
+                                                 &proxy_untrusted_refused_);
+  }
   ConnectionPtr connection;
   {
     absl::MutexLock lock(&mu_);
@@ -174,7 +251,7 @@ void TcpServer::HandleNewConnection(EventLoop* accept_loop, Socket socket,
     }
     open_count_.fetch_add(1, std::memory_order_relaxed);
     accepted_.fetch_add(1, std::memory_order_relaxed);
-    EventLoop* loop = options_.reuse_port ? accept_loop : loops_->GetNextLoop();
+    if (loop == nullptr) loop = loops_->GetNextLoop();
     const uint64_t id = next_id_.fetch_add(1, std::memory_order_relaxed);
     connection = std::make_shared<Connection>(
         loop, id, *std::move(transport), local.ok() ? *local : listen_address_,
@@ -246,6 +323,20 @@ void TcpServer::Stop(absl::Duration grace) {
   for (const ConnectionPtr& connection : connections_.Values()) {
     connection->Shutdown();
   }
+  // No reader starts once stopping_ is set; each one pending is cancelled on
+  // its loop (and removes itself).
+  std::vector<std::shared_ptr<ProxyHeaderReader>> readers;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [raw, reader] : pending_headers_)
+      readers.push_back(reader);
+  }
+  for (std::shared_ptr<ProxyHeaderReader>& reader : readers) {
+    EventLoop* loop = reader->loop();
+    loop->RunInLoop([reader = std::move(reader)] {
+      reader->Cancel(absl::CancelledError("the server is stopping"));
+    });
+  }
   loops_->loop(0)->RunAfter(grace, [this] {
     for (const ConnectionPtr& connection : connections_.Values()) {
       if (connection->state() != Connection::State::kClosed) {
@@ -272,7 +363,7 @@ void TcpServer::Join(absl::FunctionRef<void()> before_loops_stop) {
   {
     absl::MutexLock lock(&mu_);
     auto drained = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return stop_dispatched_ &&
+      return stop_dispatched_ && pending_headers_.empty() &&
              open_count_.load(std::memory_order_relaxed) == 0;
     };
     mu_.Await(absl::Condition(&drained));
@@ -520,6 +611,17 @@ TcpServerStats TcpServer::stats() const {
       closed_over_input_bound_.load(std::memory_order_relaxed);
   stats.held_input_bytes = held_input_bytes_.load(std::memory_order_relaxed);
   stats.connections = connections_.size();
+  stats.proxy_headers = proxy_headers_.load(std::memory_order_relaxed);
+  stats.proxy_header_errors =
+      proxy_header_errors_.load(std::memory_order_relaxed);
+  stats.proxy_header_timeouts =
+      proxy_header_timeouts_.load(std::memory_order_relaxed);
+  stats.proxy_untrusted_refused =
+      proxy_untrusted_refused_.load(std::memory_order_relaxed);
+  {
+    absl::MutexLock lock(&mu_);
+    stats.proxy_headers_pending = pending_headers_.size();
+  }
   stats.queued_output_bytes = budget_->used();
   {
     absl::MutexLock lock(&io_totals_mu_);

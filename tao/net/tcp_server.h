@@ -16,6 +16,11 @@
 // one listener handing connections out round-robin or one SO_REUSEPORT
 // listener per loop (ServerOptions::reuse_port).
 //
+// Behind a load balancer (TcpServerOptions::proxy_protocol): a connection
+// from a trusted peer first has its PROXY header read on a loop (a
+// ProxyHeaderReader, before TLS and the limits); its claimed source address
+// then stands for the peer everywhere. Stop cancels headers still pending.
+//
 // Shutdown: Stop(grace) stops accepting, then every connection flushes its
 // queued output, sends FIN and waits for the peer's FIN; connections still
 // open when `grace` expires are closed forcibly. Join() returns when every
@@ -51,7 +56,9 @@
 #include "tao/net/connection.h"
 #include "tao/net/connection_handler.h"
 #include "tao/net/inet_address.h"
+#include "tao/net/ip_range.h"
 #include "tao/net/options.h"
+#include "tao/net/proxy_protocol.h"
 #include "tao/net/socket.h"
 #include "tao/timer/timer_queue.h"
 
@@ -61,6 +68,7 @@ class Acceptor;
 class EventLoop;
 class EventLoopThreadPool;
 class OutputBudget;
+class ProxyHeaderReader;
 
 // absl::StatusCode values: OK (0) to UNAUTHENTICATED (16).
 inline constexpr size_t kNumStatusCodes = 17;
@@ -94,6 +102,16 @@ struct TcpServerStats {
   // an orderly close by either side; CANCELLED: refused by OnConnected or
   // closed by Stop).
   std::array<uint64_t, kNumStatusCodes> closed_by_code{};
+  // PROXY protocol (TcpServerOptions::proxy_protocol): headers read from
+  // trusted peers; trusted connections closed for a malformed or oversize
+  // header, the peer closing first, or too many pending headers; closed
+  // for no complete header within header_timeout; connections from
+  // untrusted peers refused for sending a header.
+  uint64_t proxy_headers = 0;
+  uint64_t proxy_header_errors = 0;
+  uint64_t proxy_header_timeouts = 0;
+  uint64_t proxy_untrusted_refused = 0;
+  size_t proxy_headers_pending = 0;  // trusted connections still reading
 };
 
 class TcpServer final : private ConnectionOwner {
@@ -161,6 +179,16 @@ class TcpServer final : private ConnectionOwner {
   static void RaiseOpenFileLimitForConnections();
   void HandleNewConnection(EventLoop* accept_loop, Socket socket,
                            const InetAddress& peer);
+  // Reads a trusted peer's PROXY header on a loop, then Admit()s.
+  void ReadProxyHeader(EventLoop* loop, Socket socket, const InetAddress& peer);
+  void OnProxyHeader(ProxyHeaderReader* reader, EventLoop* loop,
+                     const InetAddress& peer,
+                     absl::StatusOr<ProxyHeader> header, Socket socket);
+  // TLS, the limits, then the Connection on `loop` (nullptr: the next one)
+  // with `peer` as its peer address. `guard`: a ProxyHeaderGuard wraps the
+  // handler (an untrusted peer while the PROXY protocol is on).
+  void Admit(EventLoop* loop, Socket socket, const InetAddress& peer,
+             bool guard);
   // ConnectionOwner
   void OnClosing(Connection& connection, const absl::Status& reason) override;
   void OnClosed(Connection& connection) override;
@@ -182,6 +210,8 @@ class TcpServer final : private ConnectionOwner {
   // One copy shared by every connection.
   const std::shared_ptr<const ConnectionOptions> connection_options_;
   const std::shared_ptr<OutputBudget> budget_;
+  // proxy_protocol.trusted_sources parsed (an error: Listen returns it).
+  const absl::StatusOr<std::vector<IpRange>> trusted_sources_;
 
   std::vector<Socket> listeners_;  // until Start hands them to acceptors
   InetAddress listen_address_;
@@ -206,6 +236,10 @@ class TcpServer final : private ConnectionOwner {
   std::atomic<uint64_t> closed_over_input_bound_{0};
   std::atomic<size_t> held_input_bytes_{0};
   std::array<std::atomic<uint64_t>, kNumStatusCodes> closed_by_code_{};
+  std::atomic<uint64_t> proxy_headers_{0};
+  std::atomic<uint64_t> proxy_header_errors_{0};
+  std::atomic<uint64_t> proxy_header_timeouts_{0};
+  std::atomic<uint64_t> proxy_untrusted_refused_{0};
   // Connections being closed for the input bound, and what they hold.
   absl::flat_hash_map<uint64_t, size_t> input_evicting_
       ABSL_GUARDED_BY(reclaim_mu_);
@@ -239,6 +273,10 @@ class TcpServer final : private ConnectionOwner {
   // Stop() finished posting its work to the loops; Join may stop them.
   bool stop_dispatched_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_map<std::string, size_t> per_ip_ ABSL_GUARDED_BY(mu_);
+  // Trusted connections whose PROXY header is being read; each removes
+  // itself when done (on its loop). Join waits for none.
+  absl::flat_hash_map<ProxyHeaderReader*, std::shared_ptr<ProxyHeaderReader>>
+      pending_headers_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace tao

@@ -1,5 +1,6 @@
 #include "tao/testing/haproxy_process.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -122,8 +123,17 @@ absl::Status HaproxyProcess::Spawn(const std::string& binary,
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
-  const int error = ::posix_spawn(&pid_, binary.c_str(), nullptr, nullptr,
+  // Its messages (servers going up and down) go to a file beside the
+  // config, not into the test's or demo's output.
+  log_path_ = path.substr(0, path.rfind('/')) + "/haproxy.log";
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log_path_.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  const int error = ::posix_spawn(&pid_, binary.c_str(), &actions, nullptr,
                                   argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
   if (error != 0) {
     pid_ = -1;
     return absl::ErrnoToStatus(error, "posix_spawn haproxy");

@@ -12,7 +12,8 @@
 //   ... connect clients to haproxy.address() ...
 //   // the destructor kills and reaps it, also when a test fails
 //
-// Start writes the config under $TEST_TMPDIR (else a temp dir), picks free
+// Start writes the config (and HAProxy writes its messages, log_path())
+// under $TEST_TMPDIR (else a temp dir), picks free
 // ports (a port taken in between makes HAProxy exit: another is tried) and
 // waits, with a deadline, until HAProxy accepts connections.
 //
@@ -63,6 +64,8 @@ class HaproxyProcess {
   void Kill();
   bool running() const { return pid_ > 0; }
   const std::string& config() const { return config_; }
+  // Where HAProxy's own messages go.
+  const std::string& log_path() const { return log_path_; }
 
  private:
   // OK with pid_ <= 0: HAProxy exited (a port was taken); try again.
@@ -74,6 +77,7 @@ class HaproxyProcess {
   InetAddress frontend_;
   InetAddress stats_;
   std::string config_;
+  std::string log_path_;
 };
 
 // The haproxy binary, if installed.

@@ -134,6 +134,14 @@ absl::StatusOr<BlockingTlsClient> BlockingTlsClient::Open(
   if (::connect(fd, to.sockaddr(), to.socklen()) != 0) {
     return absl::ErrnoToStatus(errno, absl::StrCat("connect ", to.ToString()));
   }
+  const std::string& preamble = context.config().preamble;
+  for (size_t sent = 0; sent < preamble.size();) {
+    const ssize_t n = ::send(fd, preamble.data() + sent, preamble.size() - sent,
+                             MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return absl::ErrnoToStatus(errno, "send preamble");
+    sent += static_cast<size_t>(n);
+  }
   SSL* ssl = SSL_new(context.ctx());
   if (ssl == nullptr) return absl::InternalError("SSL_new");
   auto* mutable_context = const_cast<BlockingTlsContext*>(&context);

@@ -52,6 +52,9 @@ class BlockingTlsContext {
     // Offer the last session received (TLS 1.3 tickets arrive after the
     // handshake: read something before closing to receive them).
     bool resume = false;
+    // Bytes sent in the clear right after connecting, before the handshake
+    // (e.g. a PROXY protocol header, as a load balancer sends it).
+    std::string preamble;
   };
 
   static absl::StatusOr<std::unique_ptr<BlockingTlsContext>> Create(

@@ -567,6 +567,31 @@ TEST_F(TlsTest, PlaintextClientOnTlsPortFailsCleanly) {
   EXPECT_EQ(server_ctx->stats().handshakes_failed, 1u);
 }
 
+TEST_F(TlsTest, HandshakeAfterAProxyHeader) {
+  // A load balancer's PROXY header in the clear, then TLS; the header is
+  // read before the TLS transport exists and the ClientHello after it
+  // reaches the handshake intact.
+  TcpServerOptions options = ServerOpts(ServerCtx(ServerTls()));
+  options.proxy_protocol.trusted_sources = {"127.0.0.1"};
+  TestServer server(options);
+  ASSERT_TRUE(server.Start({.on_data = testing::Echo()}).ok());
+  BlockingTlsContext::Config config;
+  config.preamble = "PROXY TCP4 192.0.2.1 192.0.2.2 56324 443\r\n";
+  std::unique_ptr<BlockingTlsContext> ctx = RawCtx(config);
+  ASSERT_NE(ctx, nullptr);
+  absl::StatusOr<BlockingTlsClient> client =
+      BlockingTlsClient::Connect(*ctx, server.address());
+  ASSERT_TRUE(client.ok()) << client.status();
+  ASSERT_TRUE(client->WriteAll("secret").ok());
+  absl::StatusOr<std::string> echoed = client->ReadExactly(6);
+  ASSERT_TRUE(echoed.ok()) << echoed.status();
+  EXPECT_EQ(*echoed, "secret");
+  ConnectionPtr connection = server.tracker().WaitForConnection(0);
+  ASSERT_NE(connection, nullptr);
+  EXPECT_EQ(connection->peer_address().ToString(), "192.0.2.1:56324");
+  EXPECT_EQ(server.server().stats().proxy_headers, 1u);
+}
+
 TEST_F(TlsTest, HttpClientOnTlsPortGetsAHint) {
   TestServer server(ServerOpts(ServerCtx(ServerTls())));
   ASSERT_TRUE(server.Start({.on_data = testing::Echo()}).ok());
