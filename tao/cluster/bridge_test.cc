@@ -22,7 +22,7 @@ using ::tao::testing::WaitFor;
 
 // Redis options pointing at a loopback port nobody listens on.
 ClusterBridgeOptions Unreachable() {
-  absl::StatusOr<int> port = testing::PickFreePort();
+  absl::StatusOr<uint16_t> port = testing::PickFreePort();
   EXPECT_TRUE(port.ok()) << port.status();
   ClusterBridgeOptions options;
   options.redis_address = absl::StrCat("127.0.0.1:", port.value_or(1));

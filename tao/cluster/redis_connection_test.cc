@@ -54,7 +54,7 @@ TEST(RedisConnectionTest, BackoffDoublesUpToTheCap) {
 
 TEST(RedisConnectionTest, KeepsRetryingARefusedConnectUntilStopped) {
   // A loopback port nobody listens on: every connect is refused.
-  absl::StatusOr<int> closed_port = testing::PickFreePort();
+  absl::StatusOr<uint16_t> closed_port = testing::PickFreePort();
   ASSERT_TRUE(closed_port.ok()) << closed_port.status();
   absl::Notification stopped;
   std::atomic<bool> connected_once{false};

@@ -57,7 +57,7 @@ std::string RedisProcess::log() const {
 absl::Status RedisProcess::Start(absl::Duration deadline) {
   absl::Status last = absl::UnknownError("no attempt");
   for (int attempt = 0; attempt < 3; ++attempt) {
-    absl::StatusOr<int> port = PickFreePort();
+    absl::StatusOr<uint16_t> port = PickFreePort();
     if (!port.ok()) return port.status();
     port_ = *port;
     last = Spawn(deadline);
