@@ -216,7 +216,7 @@ def open_sockets(pid):
     return count
 
 
-def measure_idle(runner, name, count, settle, burst=0):
+def measure_idle(runner, name, count, settle, burst=0, burst_after=(1.0, 3.0)):
     """Server RSS with `count` idle connections minus RSS with none, and how
     long they took to be accepted. With `burst` > 0, then every connection
     echoes one frame of `burst` payload bytes (loadgen --burst) and the RSS
@@ -257,7 +257,7 @@ def measure_idle(runner, name, count, settle, burst=0):
                 break
             after = again
         if burst and opened:
-            burst_result = run_burst(proc.pid, gen)
+            burst_result = run_burst(proc.pid, gen, burst_after)
         gen.send_signal(signal.SIGTERM)
         try:
             out, err = gen.communicate(timeout=30)
@@ -280,9 +280,10 @@ def measure_idle(runner, name, count, settle, burst=0):
             "burst": burst_result, "error": error}
 
 
-def run_burst(pid, gen):
+def run_burst(pid, gen, after=(1.0, 3.0)):
     """Tells an idle loadgen --burst to go; samples the server's RSS until
-    the burst is echoed and for 3 s after."""
+    the burst is echoed and at `after` seconds past it (reported as the
+    "1 s" and "3 s" samples)."""
     import select
     peak = rss_kib(pid)
     gen.stdin.write("go\n")
@@ -299,15 +300,15 @@ def run_burst(pid, gen):
     if not m:
         return {"error": "loadgen --burst did not finish: %r" % line}
     done = time.monotonic()
-    samples = {}
-    for t in (1.0, 3.0):
+    samples = []
+    for t in after:
         while time.monotonic() < done + t:
             peak = max(peak, rss_kib(pid))
             time.sleep(0.02)
-        samples[t] = rss_kib(pid)
+        samples.append(rss_kib(pid))
     return {"echoed": int(m.group(1)), "seconds": float(m.group(2)),
-            "peak_kib": peak, "after_1s_kib": samples[1.0],
-            "after_3s_kib": samples[3.0], "error": None}
+            "peak_kib": peak, "after_1s_kib": samples[0],
+            "after_3s_kib": samples[1], "error": None}
 
 
 def machine_info():
@@ -911,7 +912,9 @@ def measure_memory(runner, args, servers):
                  if server in ("tao_inline", "epoll")]
     for server, count, burst in plan:
         try:
-            m = measure_idle(runner, server, count, settle, burst)
+            # The smoke test only checks that the burst path works.
+            m = measure_idle(runner, server, count, settle, burst,
+                             (0.1, 0.2) if args.smoke else (1.0, 3.0))
         except RuntimeError as e:
             args.failures.append(str(e))
             continue
