@@ -24,6 +24,7 @@
 #include "examples/common/transcripts.h"
 #include "examples/rooms/rooms_client.h"
 #include "tao/testing/haproxy_process.h"
+#include "tao/testing/loopback.h"
 #include "tao/testing/redis_process.h"
 
 namespace {
@@ -34,22 +35,11 @@ constexpr int kServers = 3;
 
 using ::cluster_chat::ClusterChatServer;
 using ::tao::examples::Transcripts;
+using ::tao::testing::WaitFor;  // polls what has no event (gauges, groups)
 
 int Fail(const std::string& why) {
   std::fprintf(stderr, "cluster chat demo failed: %s\n", why.c_str());
   return 1;
-}
-
-// Polls `done` (what it waits on has no event to wait for) until true or
-// `timeout`.
-template <typename Done>
-bool WaitUntil(Done done, absl::Duration timeout = kTimeout) {
-  for (const absl::Time deadline = absl::Now() + timeout;
-       absl::Now() < deadline;) {
-    if (done()) return true;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return done();
 }
 
 struct Member {
@@ -90,7 +80,7 @@ int main() {
                 server.server().listen_address().ToString().c_str(),
                 server.server().metrics_address().ToString().c_str());
   }
-  if (!WaitUntil([&] {
+  if (!WaitFor([&] {
         for (const auto& server : servers) {
           if (!server->bridge().connected()) return false;
         }
@@ -130,7 +120,7 @@ int main() {
     // The server whose room holds a connection from this client's own
     // address: the PROXY header told it who the client is.
     const tao::InetAddress mine = member.client->local_address();
-    const bool found = WaitUntil([&] {
+    const bool found = WaitFor([&] {
       for (int i = 0; i < kServers; ++i) {
         for (const tao::ConnectionPtr& c :
              servers[i]->server().groups().Members(kRoom)) {

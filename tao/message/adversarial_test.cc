@@ -30,7 +30,6 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -103,17 +102,9 @@ TestPeer::Options SmallBuffers() {
   return options;
 }
 
-// Waits (yielding, not sleeping) until `done()`; false on timeout.
-bool WaitFor(absl::FunctionRef<bool()> done) {
-  for (const absl::Time deadline = absl::Now() + kTimeout;
-       absl::Now() < deadline;) {
-    if (done()) return true;
-    std::this_thread::yield();
-  }
-  return done();
-}
+using ::tao::testing::WaitFor;
 
-// The same for a condition on the server's stats.
+// Waits until `done(stats)` holds for the server's stats; false on timeout.
 bool WaitForStats(Server& server,
                   absl::FunctionRef<bool(const ServerStats&)> done) {
   return WaitFor([&] { return done(server.stats()); });

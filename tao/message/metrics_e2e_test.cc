@@ -12,7 +12,6 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -167,11 +166,10 @@ class MetricsE2eTest : public ::testing::TestWithParam<int> {
     closed_.Wait();  // all four closes counted
     // OnClose runs before the server forgets the connection: wait for that
     // too, so tao_connections_open is 0 in the scrape.
-    for (const absl::Time deadline = absl::Now() + absl::Seconds(10);
-         server_->connection_count() > 0 && absl::Now() < deadline;) {
-      std::this_thread::yield();
-    }
-    EXPECT_EQ(server_->connection_count(), 0u);
+    EXPECT_TRUE(testing::WaitFor([&] {
+      return server_->connection_count() == 0;
+    })) << server_->connection_count()
+        << " connections still known";
     return written;
   }
 

@@ -111,14 +111,5 @@ absl::StatusOr<std::string> RoomClient::Read(int32_t type,
   return payload;
 }
 
-bool WaitFor(absl::FunctionRef<bool()> condition, absl::Duration deadline) {
-  const absl::Time end = absl::Now() + deadline;
-  while (!condition()) {
-    if (absl::Now() > end) return false;
-    absl::SleepFor(absl::Milliseconds(1));
-  }
-  return true;
-}
-
 }  // namespace testing
 }  // namespace tao

@@ -91,12 +91,6 @@ class RoomClient {
   TestPeer peer_;
 };
 
-// True once `condition` holds, false after `deadline`. For conditions only
-// visible as counters or gauges (connected(), stats()), checked every
-// millisecond; everything else waits on its event.
-bool WaitFor(absl::FunctionRef<bool()> condition,
-             absl::Duration deadline = kTimeout);
-
 }  // namespace testing
 }  // namespace tao
 

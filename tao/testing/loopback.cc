@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "tao/base/open_file_limit.h"
 #include "tao/net/buffer.h"
 #include "tao/net/event_loop.h"
@@ -745,6 +746,15 @@ absl::Status EchoAll(std::vector<TestPeer>& peers,
     if (!s.ok()) return s;
   }
   return absl::OkStatus();
+}
+
+bool WaitFor(absl::FunctionRef<bool()> condition, absl::Duration deadline) {
+  const absl::Time end = absl::Now() + deadline;
+  while (!condition()) {
+    if (absl::Now() > end) return false;
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return true;
 }
 
 }  // namespace testing

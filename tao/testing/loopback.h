@@ -37,6 +37,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -57,6 +58,12 @@ namespace testing {
 // The default bound on every wait: generous, so a slow sanitizer build under
 // load never fails spuriously, yet a hang still ends.
 inline constexpr absl::Duration kTimeout = absl::Seconds(30);
+
+// True once `condition` holds, false after `deadline`. For conditions only
+// visible as counters, gauges or another process's state, checked every
+// millisecond; everything else waits on its event.
+bool WaitFor(absl::FunctionRef<bool()> condition,
+             absl::Duration deadline = kTimeout);
 
 // True in ThreadSanitizer builds, where tests shrink their workloads.
 #if defined(__SANITIZE_THREAD__)
